@@ -1,0 +1,392 @@
+using System.Buffers;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace PatientStream.Analytics.Actors;
+
+/// <summary>
+/// One actor: its mailbox, its live behaviour and its last snapshot. Senders write to the mailbox and schedule the
+/// cell on the thread pool when it is not already scheduled; the single execution at a time drains the mailbox.
+/// Lifecycle work (passivation, retirement, checkpoints) runs inside that same execution, so it never races a
+/// message. The gate lock is taken only for mailbox creation and closing, never per message.
+/// </summary>
+internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
+{
+    private readonly ActorRuntime<TMessage> _runtime;
+    private readonly Lock _gate = new();
+    private Channel<TMessage>? _mailbox;
+    private int _scheduled;
+    private IActor<TMessage>? _actor;
+    private bool _storeChecked;
+    private byte[]? _snapshot;
+    private long _snapshotVersion;
+    private long _persistedVersion;
+    private TMessage[]? _journal;
+    private int _journalCount;
+    private long _lastActivityTicks;
+    private CellRequest? _requests;
+    private bool _retired;
+
+    public ActorCell(ActorRuntime<TMessage> runtime, string key, int partition)
+    {
+        _runtime = runtime;
+        Key = key;
+        Partition = partition;
+        _lastActivityTicks = runtime.UtcTicks();
+    }
+
+    public string Key { get; }
+
+    public int Partition { get; }
+
+    public bool IsActive => Volatile.Read(ref _actor) is not null;
+
+    public long LastActivityTicks => Volatile.Read(ref _lastActivityTicks);
+
+    /// <summary>Fast path: succeeds when a mailbox exists and has room.</summary>
+    public bool TryPost(TMessage message)
+    {
+        var mailbox = Volatile.Read(ref _mailbox);
+        if (mailbox is null || !mailbox.Writer.TryWrite(message))
+        {
+            return false;
+        }
+
+        ScheduleIfIdle();
+        return true;
+    }
+
+    /// <summary>The open mailbox, created if needed; null once the cell is retired (the sender must look the key up again).</summary>
+    public Channel<TMessage>? EnsureMailbox()
+    {
+        lock (_gate)
+        {
+            if (_retired)
+            {
+                return null;
+            }
+
+            return _mailbox ??= Channel.CreateBounded<TMessage>(_runtime.MailboxOptions);
+        }
+    }
+
+    public void ScheduleIfIdle()
+    {
+        if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    /// <summary>Queues lifecycle work for the cell's own execution and returns when it is done.</summary>
+    public Task<bool> RequestAsync(CellRequestKind kind)
+    {
+        var request = new CellRequest(kind);
+        lock (_gate)
+        {
+            if (_retired)
+            {
+                return Task.FromResult(false);
+            }
+
+            request.Next = _requests;
+            _requests = request;
+        }
+
+        ScheduleIfIdle();
+        return request.Completion.Task;
+    }
+
+    public void Execute() => _ = RunAsync();
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            var mailbox = Volatile.Read(ref _mailbox);
+            if (mailbox is not null && mailbox.Reader.TryPeek(out _))
+            {
+                await DrainAsync(mailbox, _runtime.Options.Throughput).ConfigureAwait(false);
+            }
+
+            if (Volatile.Read(ref _requests) is not null && IsMailboxEmpty())
+            {
+                await HandleRequestsAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Only the store or the dead-letter handler can get here; the cell must stay schedulable.
+            _runtime.Logger.LogError(ex, "Actor execution failed outside message handling");
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _scheduled, 0);
+            if ((!IsMailboxEmpty() || Volatile.Read(ref _requests) is not null) && !Volatile.Read(ref _retired))
+            {
+                ScheduleIfIdle();
+            }
+        }
+    }
+
+    private bool IsMailboxEmpty() => Volatile.Read(ref _mailbox) is not { } mailbox || !mailbox.Reader.TryPeek(out _);
+
+    private async ValueTask DrainAsync(Channel<TMessage> mailbox, int budget)
+    {
+        if (_actor is null)
+        {
+            await ActivateAsync().ConfigureAwait(false);
+        }
+
+        var isActivity = _runtime.IsActivity;
+        var active = false;
+        while (budget-- > 0 && mailbox.Reader.TryRead(out var message))
+        {
+            active |= isActivity is null || isActivity(message);
+            await ProcessAsync(message).ConfigureAwait(false);
+        }
+
+        if (active)
+        {
+            Volatile.Write(ref _lastActivityTicks, _runtime.UtcTicks());
+        }
+    }
+
+    private async ValueTask ProcessAsync(TMessage message)
+    {
+        var context = new ActorContext(Key, IsReplay: false, _runtime.Stopping);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await _actor!.ReceiveAsync(message, context).ConfigureAwait(false);
+                Journal(message);
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _runtime.Logger.LogWarning(ex, "Actor failed on a message (attempt {Attempt}); restarting from its last snapshot", attempt);
+                _runtime.Observer?.Restarted(Key, ex, attempt);
+                await RestartAsync().ConfigureAwait(false);
+                if (attempt >= _runtime.Options.MaxAttempts)
+                {
+                    await _runtime.DeadLetterAsync(new DeadLetter<TMessage>(Key, message, ex, attempt)).ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+    }
+
+    private void Journal(TMessage message)
+    {
+        var journal = _journal ??= new TMessage[_runtime.Options.SnapshotEvery];
+        journal[_journalCount++] = message;
+        if (_journalCount == journal.Length)
+        {
+            TakeSnapshot();
+        }
+    }
+
+    private void TakeSnapshot()
+    {
+        var output = new ArrayBufferWriter<byte>(256);
+        _actor!.WriteSnapshot(output);
+        _snapshot = output.WrittenSpan.ToArray();
+        _snapshotVersion++;
+        if (_journal is not null)
+        {
+            Array.Clear(_journal, 0, _journalCount);
+        }
+
+        _journalCount = 0;
+    }
+
+    private async ValueTask ActivateAsync()
+    {
+        if (!_storeChecked)
+        {
+            var stored = await _runtime.Store.LoadAsync(Key, _runtime.Stopping).ConfigureAwait(false);
+            _storeChecked = true;
+            if (stored is not null)
+            {
+                _snapshot = stored.Data.ToArray();
+                _snapshotVersion = _persistedVersion = stored.Version;
+            }
+        }
+
+        _actor = CreateFromSnapshot();
+        _runtime.Observer?.Activated(Key, _snapshot is not null);
+    }
+
+    private IActor<TMessage> CreateFromSnapshot()
+    {
+        var actor = _runtime.Factory(Key);
+        if (_snapshot is not null)
+        {
+            try
+            {
+                actor.RestoreSnapshot(_snapshot);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Refusing to activate would stall the patient's mailbox for good; fresh state rebuilds from new data.
+                _runtime.Logger.LogError(ex, "Actor snapshot version {Version} could not be restored; starting from empty state", _snapshotVersion);
+                return _runtime.Factory(Key);
+            }
+        }
+
+        return actor;
+    }
+
+    // Rebuilds the state the failed message saw: last snapshot plus the messages handled since, without output.
+    private async ValueTask RestartAsync()
+    {
+        _actor = CreateFromSnapshot();
+        var replay = new ActorContext(Key, IsReplay: true, _runtime.Stopping);
+        for (var i = 0; i < _journalCount; i++)
+        {
+            try
+            {
+                await _actor.ReceiveAsync(_journal![i], replay).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // It succeeded the first time; a behaviour that is not deterministic is a bug worth a log line.
+                _runtime.Logger.LogError(ex, "Actor failed while replaying a message it had handled before");
+            }
+        }
+    }
+
+    private async ValueTask HandleRequestsAsync()
+    {
+        CellRequest? requests;
+        lock (_gate)
+        {
+            requests = _requests;
+            _requests = null;
+        }
+
+        var kinds = CellRequestKind.None;
+        for (var r = requests; r is not null; r = r.Next)
+        {
+            kinds |= r.Kind;
+        }
+
+        var done = true;
+        if ((kinds & CellRequestKind.Retire) != 0)
+        {
+            done = await RetireAsync().ConfigureAwait(false);
+        }
+        else if ((kinds & CellRequestKind.Passivate) != 0)
+        {
+            done = await PassivateAsync().ConfigureAwait(false);
+        }
+
+        if ((kinds & CellRequestKind.Checkpoint) != 0 && !_retired)
+        {
+            await PersistAsync().ConfigureAwait(false);
+        }
+
+        for (var r = requests; r is not null; r = r.Next)
+        {
+            r.Completion.TrySetResult(done);
+        }
+    }
+
+    private async ValueTask PersistAsync()
+    {
+        if (_actor is not null && (_journalCount > 0 || _snapshot is null))
+        {
+            TakeSnapshot();
+        }
+
+        if (_snapshot is not null && _snapshotVersion > _persistedVersion)
+        {
+            await _runtime.Store.SaveAsync(Key, new ActorSnapshot(_snapshotVersion, _snapshot), _runtime.Stopping).ConfigureAwait(false);
+            _persistedVersion = _snapshotVersion;
+        }
+    }
+
+    private async ValueTask<bool> PassivateAsync()
+    {
+        if (_actor is null || _runtime.UtcTicks() - LastActivityTicks < _runtime.Options.IdleTimeout.Ticks)
+        {
+            return false;
+        }
+
+        await CloseAndDrainAsync().ConfigureAwait(false);
+        await PersistAsync().ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (_mailbox is not null)
+            {
+                // A message arrived while the snapshot was written: stay active.
+                return false;
+            }
+
+            _actor = null;
+            _journal = null;
+        }
+
+        _runtime.Observer?.Passivated(Key);
+        return true;
+    }
+
+    private async ValueTask<bool> RetireAsync()
+    {
+        while (true)
+        {
+            await CloseAndDrainAsync().ConfigureAwait(false);
+            await PersistAsync().ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (_mailbox is null)
+                {
+                    _retired = true;
+                    _actor = null;
+                    _journal = null;
+                    _runtime.Remove(this);
+                    break;
+                }
+            }
+        }
+
+        _runtime.Observer?.Retired(Key);
+        return true;
+    }
+
+    // Closes the current mailbox so late senders open a new one, then handles what was already accepted.
+    private async ValueTask CloseAndDrainAsync()
+    {
+        Channel<TMessage>? mailbox;
+        lock (_gate)
+        {
+            mailbox = _mailbox;
+            _mailbox = null;
+            mailbox?.Writer.TryComplete();
+        }
+
+        if (mailbox is not null && mailbox.Reader.TryPeek(out _))
+        {
+            await DrainAsync(mailbox, int.MaxValue).ConfigureAwait(false);
+        }
+    }
+}
+
+[Flags]
+internal enum CellRequestKind
+{
+    None = 0,
+    Passivate = 1,
+    Retire = 2,
+    Checkpoint = 4,
+}
+
+internal sealed class CellRequest(CellRequestKind kind)
+{
+    public CellRequestKind Kind { get; } = kind;
+
+    public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public CellRequest? Next { get; set; }
+}
