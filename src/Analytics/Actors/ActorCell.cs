@@ -109,7 +109,8 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
                 await DrainAsync(mailbox, _runtime.Options.Throughput).ConfigureAwait(false);
             }
 
-            if (Volatile.Read(ref _requests) is not null && IsMailboxEmpty())
+            // Not only when the mailbox is empty: a steady flow must not starve a checkpoint or a revocation.
+            if (Volatile.Read(ref _requests) is not null)
             {
                 await HandleRequestsAsync().ConfigureAwait(false);
             }
@@ -309,7 +310,7 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
 
     private async ValueTask<bool> PassivateAsync()
     {
-        if (_actor is null || _runtime.UtcTicks() - LastActivityTicks < _runtime.Options.IdleTimeout.Ticks)
+        if (_actor is null || !IsMailboxEmpty() || _runtime.UtcTicks() - LastActivityTicks < _runtime.Options.IdleTimeout.Ticks)
         {
             return false;
         }
