@@ -41,6 +41,9 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
 
     public bool IsActive => Volatile.Read(ref _actor) is not null;
 
+    /// <summary>Active, or about to be: a message is waiting to activate it.</summary>
+    public bool IsLive => IsActive || Volatile.Read(ref _mailbox) is not null;
+
     public long LastActivityTicks => Volatile.Read(ref _lastActivityTicks);
 
     /// <summary>Fast path: succeeds when a mailbox exists and has room.</summary>

@@ -132,13 +132,13 @@ public sealed class ActorRuntime<TMessage> : IAsyncDisposable
     public ValueTask SendAsync(string key, TMessage message, CancellationToken cancellationToken) =>
         SendAsync(key, -1, message, cancellationToken);
 
-    /// <summary>Sends a message built per key to every actor with live state (for example a clock tick).</summary>
+    /// <summary>Sends a message built per key to every actor that is live or has messages waiting (for example a clock tick).</summary>
     public async Task BroadcastToActiveAsync(Func<string, TMessage> create, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(create);
         foreach (var cell in _cells.Values)
         {
-            if (cell.IsActive)
+            if (cell.IsLive)
             {
                 await SendAsync(cell.Key, cell.Partition, create(cell.Key), cancellationToken).ConfigureAwait(false);
             }
