@@ -55,7 +55,13 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
             return false;
         }
 
-        ScheduleIfIdle();
+        // Safe without a fence: the write above and the executor's emptiness check both hold the channel's lock, so
+        // either the executor sees the message or this read sees the executor's reset to 0.
+        if (Volatile.Read(ref _scheduled) == 0)
+        {
+            ScheduleIfIdle();
+        }
+
         return true;
     }
 
@@ -112,8 +118,9 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
                 await DrainAsync(mailbox, _runtime.Options.Throughput).ConfigureAwait(false);
             }
 
-            // Not only when the mailbox is empty: a steady flow must not starve a checkpoint or a revocation.
-            if (Volatile.Read(ref _requests) is not null)
+            // A retirement closes the mailbox itself, so a steady flow cannot starve it; a checkpoint or a passivation
+            // waits for an empty mailbox, so that it covers every message sent before it was requested.
+            if (Volatile.Read(ref _requests) is { } pending && (IsMailboxEmpty() || Includes(pending, CellRequestKind.Retire)))
             {
                 await HandleRequestsAsync().ConfigureAwait(false);
             }
@@ -133,6 +140,19 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
         }
     }
 
+    private static bool Includes(CellRequest? requests, CellRequestKind kind)
+    {
+        for (var r = requests; r is not null; r = r.Next)
+        {
+            if ((r.Kind & kind) != 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private bool IsMailboxEmpty() => Volatile.Read(ref _mailbox) is not { } mailbox || !mailbox.Reader.TryPeek(out _);
 
     private async ValueTask DrainAsync(Channel<TMessage> mailbox, int budget)
@@ -143,11 +163,32 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
         }
 
         var isActivity = _runtime.IsActivity;
+        var context = new ActorContext(Key, IsReplay: false, _runtime.Stopping);
         var active = false;
         while (budget-- > 0 && mailbox.Reader.TryRead(out var message))
         {
             active |= isActivity is null || isActivity(message);
-            await ProcessAsync(message).ConfigureAwait(false);
+            // Hot path: a synchronous, successful receive costs no state machine.
+            ValueTask pending;
+            try
+            {
+                pending = _actor!.ReceiveAsync(message, context);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                await RecoverAsync(message, ex).ConfigureAwait(false);
+                continue;
+            }
+
+            if (pending.IsCompletedSuccessfully)
+            {
+                pending.GetAwaiter().GetResult();
+                Journal(message);
+            }
+            else
+            {
+                await CompleteAsync(message, pending).ConfigureAwait(false);
+            }
         }
 
         if (active)
@@ -156,11 +197,37 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
         }
     }
 
-    private async ValueTask ProcessAsync(TMessage message)
+    private async ValueTask CompleteAsync(TMessage message, ValueTask pending)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            await RecoverAsync(message, ex).ConfigureAwait(false);
+            return;
+        }
+
+        Journal(message);
+    }
+
+    // The first attempt failed with firstError: restart from the snapshot, retry, and dead-letter after MaxAttempts.
+    private async ValueTask RecoverAsync(TMessage message, Exception firstError)
     {
         var context = new ActorContext(Key, IsReplay: false, _runtime.Stopping);
+        var error = firstError;
         for (var attempt = 1; ; attempt++)
         {
+            _runtime.Logger.LogWarning(error, "Actor failed on a message (attempt {Attempt}); restarting from its last snapshot", attempt);
+            _runtime.Observer?.Restarted(Key, error, attempt);
+            await RestartAsync().ConfigureAwait(false);
+            if (attempt >= _runtime.Options.MaxAttempts)
+            {
+                await _runtime.DeadLetterAsync(new DeadLetter<TMessage>(Key, message, error, attempt)).ConfigureAwait(false);
+                return;
+            }
+
             try
             {
                 await _actor!.ReceiveAsync(message, context).ConfigureAwait(false);
@@ -169,14 +236,7 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                _runtime.Logger.LogWarning(ex, "Actor failed on a message (attempt {Attempt}); restarting from its last snapshot", attempt);
-                _runtime.Observer?.Restarted(Key, ex, attempt);
-                await RestartAsync().ConfigureAwait(false);
-                if (attempt >= _runtime.Options.MaxAttempts)
-                {
-                    await _runtime.DeadLetterAsync(new DeadLetter<TMessage>(Key, message, ex, attempt)).ConfigureAwait(false);
-                    return;
-                }
+                error = ex;
             }
         }
     }

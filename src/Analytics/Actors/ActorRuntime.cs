@@ -176,12 +176,26 @@ public sealed class ActorRuntime<TMessage> : IAsyncDisposable
     }
 
     /// <summary>
-    /// Persists a snapshot of every actor that changed since its last persisted one. Commit Kafka offsets only
-    /// after this completes, so a crash replays at most what the snapshots miss.
+    /// Persists a snapshot of every actor that changed since its last persisted one, once each has handled all it
+    /// was sent. Commit Kafka offsets only after this completes, so a crash replays at most what the snapshots miss.
+    /// Call it while the senders are paused (as a consumer loop is while its batch is handled): an actor that keeps
+    /// receiving messages delays its checkpoint.
     /// </summary>
-    public async Task CheckpointAsync(CancellationToken cancellationToken)
+    public Task CheckpointAsync(CancellationToken cancellationToken) => CheckpointAsync(_cells.Keys, cancellationToken);
+
+    /// <summary>The same as <see cref="CheckpointAsync(CancellationToken)"/> for the given actors only (those a batch touched).</summary>
+    public async Task CheckpointAsync(IEnumerable<string> keys, CancellationToken cancellationToken)
     {
-        var checkpoints = _cells.Values.Select(c => c.RequestAsync(CellRequestKind.Checkpoint));
+        ArgumentNullException.ThrowIfNull(keys);
+        var checkpoints = new List<Task<bool>>();
+        foreach (var key in keys)
+        {
+            if (_cells.TryGetValue(key, out var cell))
+            {
+                checkpoints.Add(cell.RequestAsync(CellRequestKind.Checkpoint));
+            }
+        }
+
         await Task.WhenAll(checkpoints).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
