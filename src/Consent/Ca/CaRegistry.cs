@@ -27,6 +27,7 @@ internal sealed class CaRegistry
             CREATE INDEX IF NOT EXISTS issued_device ON issued (device_id);
             CREATE TABLE IF NOT EXISTS revoked_devices (device_id TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL, reason TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS tpm_enrollments (device_id TEXT PRIMARY KEY, ek_name TEXT NOT NULL);
             """);
     }
 
@@ -73,6 +74,21 @@ internal sealed class CaRegistry
     public RevokedDevice? FindRevokedDevice(string deviceId) => RevokedDevices("WHERE device_id = $d", ("$d", deviceId)).FirstOrDefault();
 
     public IReadOnlyList<RevokedDevice> RevokedDevices() => RevokedDevices("ORDER BY device_id");
+
+    /// <summary>Records which endorsement key (by TPM name) a device's TPM has, as an individual enrollment.</summary>
+    public void RegisterEndorsementKey(string deviceId, string endorsementKeyName)
+    {
+        using var connection = Open();
+        Execute(connection, "INSERT INTO tpm_enrollments (device_id, ek_name) VALUES ($d, $n) ON CONFLICT (device_id) DO UPDATE SET ek_name = $n",
+            ("$d", deviceId), ("$n", endorsementKeyName));
+    }
+
+    public string? FindEndorsementKey(string deviceId)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT ek_name FROM tpm_enrollments WHERE device_id = $d", [("$d", deviceId)]);
+        return command.ExecuteScalar() as string;
+    }
 
     public long NextCounter(string name)
     {

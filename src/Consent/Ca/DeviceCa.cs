@@ -157,6 +157,15 @@ public sealed class DeviceCa : IDisposable
     /// <summary>Allows a revoked device to enroll again; certificates revoked earlier stay revoked.</summary>
     public bool Reinstate(string deviceId) => _registry.Reinstate(deviceId);
 
+    /// <summary>The TPM endorsement key name registered for a device (an individual enrollment), if any.</summary>
+    public string? EndorsementKeyOf(string deviceId) => _registry.FindEndorsementKey(deviceId);
+
+    public void RegisterEndorsementKey(string deviceId, string endorsementKeyName)
+    {
+        ValidateDeviceId(deviceId);
+        _registry.RegisterEndorsementKey(deviceId, endorsementKeyName);
+    }
+
     public bool IsDeviceRevoked(string deviceId) => _registry.FindRevokedDevice(deviceId) is not null;
 
     /// <summary>The revocations the edge agent checks: revoked devices and serials, with when the list was made.</summary>

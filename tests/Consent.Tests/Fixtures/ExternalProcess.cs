@@ -145,6 +145,38 @@ public static class ExternalProcess
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Two consecutive free ports (port, port + 1), as the swtpm TCTI expects for its server and control channel.</summary>
+    public static int FreePortPair()
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            using var first = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            first.Start();
+            var port = ((System.Net.IPEndPoint)first.LocalEndpoint).Port;
+            if (port >= ushort.MaxValue)
+            {
+                continue;
+            }
+
+            using var second = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port + 1);
+            try
+            {
+                second.Start();
+                return port;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // port + 1 is taken: draw another pair.
+            }
+            finally
+            {
+                second.Stop();
+            }
+        }
+
+        throw new InvalidOperationException("no two consecutive free loopback ports");
+    }
+
     private static string Snapshot(StringBuilder log)
     {
         lock (log)
