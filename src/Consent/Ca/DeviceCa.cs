@@ -228,13 +228,15 @@ public sealed class DeviceCa : IDisposable
 
     internal static void ValidateDeviceId(string deviceId)
     {
-        // Device ids become certificate CNs, MQTT user names and topic segments: keep them to a safe alphabet.
-        if (string.IsNullOrEmpty(deviceId) || deviceId.Length > 64
-            || !deviceId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        // Device ids become certificate CNs, MQTT user names, topic segments and FHIR Device ids: the FHIR id alphabet fits all.
+        if (!IsValidDeviceId(deviceId))
         {
-            throw new CertificateAuthorityException(CaErrorCode.InvalidCertificateRequest, "a device id is 1-64 characters of letters, digits, '-', '_' or '.'");
+            throw new CertificateAuthorityException(CaErrorCode.InvalidCertificateRequest, "a device id is 1-64 characters of letters, digits, '-' or '.'");
         }
     }
+
+    public static bool IsValidDeviceId(string? deviceId) =>
+        !string.IsNullOrEmpty(deviceId) && deviceId.Length <= 64 && deviceId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.');
 
     private static PublicKey ReadRequestKey(string csrPem)
     {

@@ -28,7 +28,7 @@ public sealed class DeviceRegistry(IConsentRecords records, AuditTrail audit)
     }
 
     /// <summary>Binds a device to a patient (creating its Device resource on first use).</summary>
-    public async Task<DeviceBinding> BindAsync(string deviceId, string patient, string clinician, CancellationToken cancellationToken)
+    public async Task<DeviceBinding> BindToPatientAsync(string deviceId, string patient, string clinician, CancellationToken cancellationToken)
     {
         DeviceCa.ValidateDeviceId(deviceId);
         if (!patient.StartsWith("Patient/", StringComparison.Ordinal) || patient.Length <= "Patient/".Length)
@@ -41,7 +41,7 @@ public sealed class DeviceRegistry(IConsentRecords records, AuditTrail audit)
         return binding;
     }
 
-    public async Task<DeviceBinding> UnbindAsync(string deviceId, string clinician, CancellationToken cancellationToken)
+    public async Task<DeviceBinding> UnbindFromPatientAsync(string deviceId, string clinician, CancellationToken cancellationToken)
     {
         DeviceCa.ValidateDeviceId(deviceId);
         var current = await FindAsync(deviceId, cancellationToken).ConfigureAwait(false);

@@ -15,7 +15,10 @@ public interface IConsentRecords
     /// <summary>The Device resource whose identifier (system <see cref="DeviceIdentifier.System"/>) is <paramref name="deviceId"/>.</summary>
     Task<JsonElement?> FindDeviceAsync(string deviceId, CancellationToken cancellationToken);
 
-    /// <summary>Creates or updates the Device resource with that identifier; returns its reference ("Device/abc").</summary>
+    /// <summary>
+    /// Creates or updates the Device resource for a device id. Device ids are valid FHIR ids, and the resource is
+    /// stored as Device/{deviceId} so the edge can name it without a lookup; returns that reference.
+    /// </summary>
     Task<string> SaveDeviceAsync(string deviceId, JsonObject device, CancellationToken cancellationToken);
 
     /// <summary>Appends one AuditEvent resource.</summary>

@@ -55,7 +55,7 @@ public sealed class TpmAttestationTests(SoftwareTpmPair tpms) : IClassFixture<So
     {
         var attestor = Attestor();
         attestor.RegisterEndorsementKey("dev-tpm", Convert.ToBase64String(_tpms.DeviceEk));
-        await _h.Devices.BindAsync("dev-tpm", "Patient/123", "Practitioner/dr-a", CancellationToken.None);
+        await _h.Devices.BindToPatientAsync("dev-tpm", "Patient/123", "Practitioner/dr-a", CancellationToken.None);
         var (key, csr) = DeviceKeys.NewKeyAndCsr("dev-tpm");
         using var _ = key;
 
@@ -74,7 +74,7 @@ public sealed class TpmAttestationTests(SoftwareTpmPair tpms) : IClassFixture<So
     {
         var attestor = Attestor();
         attestor.RegisterEndorsementKey("dev-tpm", Convert.ToBase64String(_tpms.DeviceEk));
-        await _h.Devices.BindAsync("dev-tpm", "Patient/123", "Practitioner/dr-a", CancellationToken.None);
+        await _h.Devices.BindToPatientAsync("dev-tpm", "Patient/123", "Practitioner/dr-a", CancellationToken.None);
 
         // The impostor copies the genuine EK's public part but has only its own TPM.
         var challenge = await attestor.ChallengeAsync(Request(_tpms.DeviceEk, _tpms.ImpostorAk), CancellationToken.None);
@@ -127,7 +127,7 @@ public sealed class TpmAttestationTests(SoftwareTpmPair tpms) : IClassFixture<So
         Assert.Equal(AttestationError.DeviceNotBound, unbound.Error);
         AssertAudited(unbound);
 
-        await _h.Devices.BindAsync("dev-tpm", "Patient/123", "Practitioner/dr-a", CancellationToken.None);
+        await _h.Devices.BindToPatientAsync("dev-tpm", "Patient/123", "Practitioner/dr-a", CancellationToken.None);
         var replay = await Assert.ThrowsAsync<AttestationException>(() => attestor.ActivateAsync(answer, CancellationToken.None));
         Assert.Equal(AttestationError.NonceReplayed, replay.Error);
         AssertAudited(replay);

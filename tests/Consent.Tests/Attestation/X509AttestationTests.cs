@@ -15,7 +15,7 @@ public sealed class X509AttestationTests : IDisposable
     public async Task Bound_device_with_a_manufacturer_certificate_gets_an_operational_certificate()
     {
         using var device = _h.MakeDevice("dev-1");
-        await _h.Devices.BindAsync("dev-1", "Patient/123", "Practitioner/dr-a", CancellationToken.None);
+        await _h.Devices.BindToPatientAsync("dev-1", "Patient/123", "Practitioner/dr-a", CancellationToken.None);
         var (key, csr) = DeviceKeys.NewKeyAndCsr("dev-1");
         using var _ = key;
 
@@ -61,12 +61,12 @@ public sealed class X509AttestationTests : IDisposable
         };
         if (failure != "device not bound")
         {
-            await _h.Devices.BindAsync("dev-1", "Patient/123", "Practitioner/dr-a", CancellationToken.None);
+            await _h.Devices.BindToPatientAsync("dev-1", "Patient/123", "Practitioner/dr-a", CancellationToken.None);
         }
 
         if (failure == "unbound device")
         {
-            await _h.Devices.UnbindAsync("dev-1", "Practitioner/dr-a", CancellationToken.None);
+            await _h.Devices.UnbindFromPatientAsync("dev-1", "Practitioner/dr-a", CancellationToken.None);
         }
 
         if (failure == "revoked device")

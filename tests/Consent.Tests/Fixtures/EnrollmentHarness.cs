@@ -44,7 +44,7 @@ public sealed class EnrollmentHarness : IDisposable
     public async Task<(IssuedCertificate Issued, ECDsa Key, string CsrPem)> EnrollBoundAsync(string deviceId)
     {
         using var device = MakeDevice(deviceId);
-        await Devices.BindAsync(deviceId, "Patient/123", "Practitioner/dr-a", CancellationToken.None);
+        await Devices.BindToPatientAsync(deviceId, "Patient/123", "Practitioner/dr-a", CancellationToken.None);
         var (key, csr) = DeviceKeys.NewKeyAndCsr(deviceId);
         var issued = await Enrollment.EnrollX509Async(Request(device, Enrollment.IssueNonce().Nonce, csr), CancellationToken.None);
         return (issued, key, csr);

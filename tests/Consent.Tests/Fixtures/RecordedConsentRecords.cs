@@ -41,12 +41,11 @@ public sealed class RecordedConsentRecords : IConsentRecords
 
     public Task<string> SaveDeviceAsync(string deviceId, JsonObject device, CancellationToken cancellationToken)
     {
-        var id = _devices.TryGetValue(deviceId, out var existing) ? existing["id"]!.GetValue<string>() : "d" + _devices.Count.ToString(CultureInfo.InvariantCulture);
         var stored = device.DeepClone().AsObject();
-        stored["id"] = id;
+        stored["id"] = deviceId;
         _devices[deviceId] = stored;
         Changed(null, deviceId);
-        return Task.FromResult("Device/" + id);
+        return Task.FromResult("Device/" + deviceId);
     }
 
     public Task AppendAuditAsync(JsonObject auditEvent, CancellationToken cancellationToken)
