@@ -14,6 +14,8 @@ public sealed class PostgresFixture : IAsyncLifetime
 
     public int Port { get; } = FreePort.Next();
 
+    public ServerProcess Server => _server ?? throw new InvalidOperationException("PostgreSQL is not started.");
+
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=true;Include Error Detail=true";
 
     /// <summary>Creates a fresh database and returns its connection string, so test classes stay independent.</summary>
