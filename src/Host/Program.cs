@@ -9,5 +9,6 @@ var root = new RootCommand("""
     ServeCommand.Create(),
     DemoCommand.Create(),
     TestCommand.Create(),
+    BenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -39,16 +39,7 @@ internal static class TestCommand
             info.ArgumentList.Add("--filter");
             info.ArgumentList.Add(filter);
         }
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet test");
-        try
-        {
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
+        var exitCode = await ChildProcess.RunAsync(info, cancellationToken).ConfigureAwait(false);
 
         var totals = TrxTotals.Read(results);
         Console.WriteLine();
@@ -57,10 +48,10 @@ internal static class TestCommand
             Console.WriteLine($"  {project.Name}: {project.Passed} passed, {project.Failed} failed, {project.Skipped} skipped");
         }
         var failed = totals.Failed;
-        if (process.ExitCode != 0 && failed == 0)
+        if (exitCode != 0 && failed == 0)
         {
             // dotnet test failed without a failed test result (a crashed test host, a build problem): still a failure.
-            Console.WriteLine($"dotnet test exited with code {process.ExitCode} although no test reported a failure.");
+            Console.WriteLine($"dotnet test exited with code {exitCode} although no test reported a failure.");
             failed = 1;
         }
         if (totals.Passed == 0 && failed == 0)
