@@ -6,7 +6,8 @@ using PatientStream.Analytics.Actors;
 namespace PatientStream.Analytics.Tests.Actors;
 
 /// <summary>A message for <see cref="SequenceActor"/>; the optional parts script failures and blocking.</summary>
-public sealed record Probe(int Seq, FailureScript? Fail = null, TaskCompletionSource? Started = null, Task? Gate = null, bool IsTick = false);
+/// <remarks><see cref="Offset"/> (the Kafka offset, when there is one) makes the actor idempotent under redelivery.</remarks>
+public sealed record Probe(int Seq, FailureScript? Fail = null, TaskCompletionSource? Started = null, Task? Gate = null, bool IsTick = false, long Offset = -1);
 
 /// <summary>Fails the first <c>n</c> attempts at a message.</summary>
 public sealed class FailureScript(int failures)
@@ -23,6 +24,7 @@ public sealed class SequenceActor(string key, ChannelWriter<Handled> log) : IAct
 {
     private readonly List<int> _seen = [];
     private int _outOfOrder;
+    private long _lastOffset = -1;
 
     public async ValueTask ReceiveAsync(Probe message, ActorContext context)
     {
@@ -35,10 +37,12 @@ public sealed class SequenceActor(string key, ChannelWriter<Handled> log) : IAct
             }
         }
 
-        if (message.IsTick)
+        if (message.IsTick || (message.Offset >= 0 && message.Offset <= _lastOffset))
         {
             return;
         }
+
+        _lastOffset = Math.Max(_lastOffset, message.Offset);
 
         if (_seen.Count > 0 && message.Seq != _seen[^1] + 1)
         {
@@ -60,7 +64,7 @@ public sealed class SequenceActor(string key, ChannelWriter<Handled> log) : IAct
 
     public void WriteSnapshot(IBufferWriter<byte> output)
     {
-        var span = output.GetSpan(8 + (4 * _seen.Count));
+        var span = output.GetSpan(16 + (4 * _seen.Count));
         BinaryPrimitives.WriteInt32LittleEndian(span, _outOfOrder);
         BinaryPrimitives.WriteInt32LittleEndian(span[4..], _seen.Count);
         for (var i = 0; i < _seen.Count; i++)
@@ -68,7 +72,8 @@ public sealed class SequenceActor(string key, ChannelWriter<Handled> log) : IAct
             BinaryPrimitives.WriteInt32LittleEndian(span[(8 + (4 * i))..], _seen[i]);
         }
 
-        output.Advance(8 + (4 * _seen.Count));
+        BinaryPrimitives.WriteInt64LittleEndian(span[(8 + (4 * _seen.Count))..], _lastOffset);
+        output.Advance(16 + (4 * _seen.Count));
     }
 
     public void RestoreSnapshot(ReadOnlySpan<byte> snapshot)
@@ -76,6 +81,7 @@ public sealed class SequenceActor(string key, ChannelWriter<Handled> log) : IAct
         (_outOfOrder, var seen) = Decode(snapshot);
         _seen.Clear();
         _seen.AddRange(seen);
+        _lastOffset = BinaryPrimitives.ReadInt64LittleEndian(snapshot[(8 + (4 * seen.Length))..]);
     }
 
     public static (int OutOfOrder, int[] Seen) Decode(ReadOnlySpan<byte> snapshot)
