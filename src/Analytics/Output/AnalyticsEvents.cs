@@ -28,3 +28,17 @@ public interface IAnalyticsSink
     /// <summary>Publishes one event; a throw makes the actor retry the message that produced it.</summary>
     ValueTask PublishAsync(AnalyticsEvent analyticsEvent, CancellationToken cancellationToken);
 }
+
+/// <summary>Output could not be delivered; the actor retries the message and dead-letters it if this persists.</summary>
+public sealed class AnalyticsOutputException : Exception
+{
+    /// <summary>An alert record did not reach Kafka.</summary>
+    public const string AlertNotDeliveredCode = "analytics.alert-not-delivered";
+
+    /// <summary>Creates the exception.</summary>
+    public AnalyticsOutputException(string code, string message, Exception? innerException = null)
+        : base(message, innerException) => Code = code;
+
+    /// <summary>Stable code.</summary>
+    public string Code { get; }
+}
