@@ -126,6 +126,19 @@ public sealed class PatientActor : IActor<PatientInput>
 
     private async ValueTask RecordTrendAsync(Measurement m, ActorContext context)
     {
+        var trend = m.Code switch
+        {
+            MeasurementCodes.HeartRate => 0,
+            MeasurementCodes.OxygenSaturation => 1,
+            MeasurementCodes.BodyWeight => 2,
+            _ => -1,
+        };
+        if (trend < 0 || m.Time.UtcTicks <= _state.TrendTicks[trend])
+        {
+            return;
+        }
+
+        _state.TrendTicks[trend] = m.Time.UtcTicks;
         var series = _state.Series;
         var today = DailySeries.DayOf(_state.Clock);
         switch (m.Code)

@@ -54,6 +54,12 @@ internal sealed class PatientState(PatientAnalyticsOptions options)
 
     public DailySeries Series { get; } = new();
 
+    /// <summary>
+    /// Time of the latest reading aggregated into the trends, per trend code (heart rate, SpO2, weight). A reading at
+    /// or before it is a redelivery (at-least-once Kafka) or too late, and would count twice or skew a closed day.
+    /// </summary>
+    public long[] TrendTicks { get; } = new long[3];
+
     public List<DeviceQuality> Devices { get; } = [];
 
     public AlertBook Alerts { get; } = new(options);
@@ -95,6 +101,11 @@ internal sealed class PatientState(PatientAnalyticsOptions options)
                 w.Time(reading.Time);
                 w.String(reading.ObservationReference);
             }
+        }
+
+        foreach (var ticks in TrendTicks)
+        {
+            w.Int64(ticks);
         }
 
         w.Int32(Series.Days.Count);
@@ -157,6 +168,11 @@ internal sealed class PatientState(PatientAnalyticsOptions options)
         for (var i = 0; i < Latest.Length; i++)
         {
             Latest[i] = r.Bool() ? new News2Reading((News2Parameter)i, r.Double(), r.Time(), r.String()) : null;
+        }
+
+        for (var i = 0; i < TrendTicks.Length; i++)
+        {
+            TrendTicks[i] = r.Int64();
         }
 
         var days = r.Int32();

@@ -89,6 +89,28 @@ public sealed class PatientTrendAndQualityTests
     }
 
     [Fact]
+    public async Task Redelivered_readings_do_not_count_twice_in_a_trend()
+    {
+        var driver = new PatientDriver();
+        for (var day = 0; day < 3; day++)
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                await driver.MeasureAsync(MeasurementCodes.OxygenSaturation, s_t0.AddDays(day).AddHours(i), 97);
+            }
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            await driver.MeasureAsync(MeasurementCodes.OxygenSaturation, s_t0.AddDays(3).AddHours(i), 93);
+            await driver.MeasureAsync(MeasurementCodes.OxygenSaturation, s_t0.AddDays(3).AddHours(i), 93);
+        }
+
+        // Five distinct readings are not enough for a day's mean, however often they are delivered.
+        Assert.Empty(Alerts(driver, "spo2-drift"));
+    }
+
+    [Fact]
     public async Task A_silent_device_is_alerted_and_resolved_once_data_flows_again()
     {
         var driver = new PatientDriver();
