@@ -151,7 +151,7 @@ public static class ActorBenchmarks
         var observer = new PassivationCounter();
         var keys = Enumerable.Range(0, actors).Select(i => "patient-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         var time = new SteppedTime();
-        var options = new ActorRuntimeOptions { IdleTimeout = TimeSpan.FromMinutes(1), PassivationSweepInterval = TimeSpan.FromMinutes(1) };
+        var options = new ActorRuntimeOptions { IdleTimeout = TimeSpan.FromHours(2), PassivationSweepInterval = TimeSpan.FromMinutes(1) };
         var baseline = Heap();
         await using var runtime = PatientAnalytics.CreateRuntime(new PatientAnalyticsOptions(), options, store, new NullSink(), (_, _) => ValueTask.CompletedTask, time, observer);
         var start = new DateTimeOffset(2026, 11, 21, 6, 0, 0, TimeSpan.Zero);
@@ -164,7 +164,7 @@ public static class ActorBenchmarks
         }
 
         await runtime.CheckpointAsync(cancellationToken).ConfigureAwait(false);
-        time.Advance(TimeSpan.FromMinutes(2));
+        time.Advance(TimeSpan.FromHours(3));
         await observer.WaitAsync(actors, cancellationToken).ConfigureAwait(false);
         var used = Heap() - baseline;
         var figures = new IdleMemoryFigures(actors, (double)used / actors, store.MeanSnapshotBytes);

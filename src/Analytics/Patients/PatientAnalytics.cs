@@ -11,7 +11,8 @@ public static class PatientAnalytics
 {
     /// <summary>
     /// A runtime of <see cref="PatientActor"/>s. Clock ticks do not count as activity, so a patient whose devices
-    /// went quiet is still passivated.
+    /// went quiet is still passivated, but only after the silence alert had its chance: the idle timeout must be
+    /// longer than <see cref="PatientAnalyticsOptions.DeviceSilentAfter"/>.
     /// </summary>
     public static ActorRuntime<PatientInput> CreateRuntime(
         PatientAnalyticsOptions analyticsOptions,
@@ -28,6 +29,15 @@ public static class PatientAnalytics
         if (validation.Failed)
         {
             throw new OptionsValidationException(nameof(PatientAnalyticsOptions), typeof(PatientAnalyticsOptions), validation.Failures);
+        }
+
+        ArgumentNullException.ThrowIfNull(runtimeOptions);
+        if (runtimeOptions.IdleTimeout <= analyticsOptions.DeviceSilentAfter)
+        {
+            throw new OptionsValidationException(
+                nameof(ActorRuntimeOptions),
+                typeof(ActorRuntimeOptions),
+                ["Actors:IdleTimeout must be longer than Analytics:DeviceSilentAfter: a patient whose device went silent would otherwise be passivated before the silence is noticed."]);
         }
 
         return new ActorRuntime<PatientInput>(

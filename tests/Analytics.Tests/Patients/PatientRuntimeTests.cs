@@ -11,6 +11,7 @@ namespace PatientStream.Analytics.Tests.Patients;
 public sealed class PatientRuntimeTests
 {
     private static readonly DateTimeOffset s_t0 = PatientDriver.Start;
+    private static readonly ActorRuntimeOptions s_runtimeOptions = new() { IdleTimeout = TimeSpan.FromHours(2) };
 
     private static IEnumerable<Measurement> Vitals(string patient, DateTimeOffset time, double rr, double spo2, double sbp, double pulse, double temp)
     {
@@ -46,8 +47,8 @@ public sealed class PatientRuntimeTests
         var sink = new RecordingSink();
         var deadLetters = Channel.CreateUnbounded<DeadLetter<PatientInput>>();
         var options = new PatientAnalyticsOptions();
-        await using var first = PatientAnalytics.CreateRuntime(options, new ActorRuntimeOptions(), store, sink, deadLetters.Writer.WriteAsync);
-        await using var second = PatientAnalytics.CreateRuntime(options, new ActorRuntimeOptions(), store, sink, deadLetters.Writer.WriteAsync);
+        await using var first = PatientAnalytics.CreateRuntime(options, s_runtimeOptions, store, sink, deadLetters.Writer.WriteAsync);
+        await using var second = PatientAnalytics.CreateRuntime(options, s_runtimeOptions, store, sink, deadLetters.Writer.WriteAsync);
         first.OnPartitionsAssigned([0]);
 
         foreach (var m in Deteriorating("patient-x", 0, 18))
@@ -95,7 +96,7 @@ public sealed class PatientRuntimeTests
         var store = await SqliteSnapshotStore.OpenAsync(folder.File("snapshots.db"), deadline.Token);
         var sink = new RecordingSink();
         await using var runtime = PatientAnalytics.CreateRuntime(
-            new PatientAnalyticsOptions(), new ActorRuntimeOptions(), store, sink, (_, _) => ValueTask.CompletedTask);
+            new PatientAnalyticsOptions(), s_runtimeOptions, store, sink, (_, _) => ValueTask.CompletedTask);
 
         await runtime.SendAsync("a", new Measurement("a", "watch-a", MeasurementCodes.HeartRate, s_t0, 70, "/min"), deadline.Token);
         await runtime.SendAsync("b", new Measurement("b", "watch-b", MeasurementCodes.HeartRate, s_t0.AddMinutes(50), 70, "/min"), deadline.Token);
@@ -114,5 +115,54 @@ public sealed class PatientRuntimeTests
         Assert.Equal("a", silent.PatientId);
         Assert.Equal("watch-a", silent.Subject);
         Assert.Single(sink.Alerts, a => a.Kind == "device-silent");
+    }
+
+    [Fact]
+    public async Task The_clock_ticker_reports_a_device_that_went_silent_without_new_data()
+    {
+        using var folder = new TempFolder();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var time = new ManualTimeProvider(s_t0);
+        var store = await SqliteSnapshotStore.OpenAsync(folder.File("snapshots.db"), deadline.Token);
+        var sink = new RecordingSink();
+        await using var runtime = PatientAnalytics.CreateRuntime(
+            new PatientAnalyticsOptions(), s_runtimeOptions, store, sink, (_, _) => ValueTask.CompletedTask, time);
+        await runtime.SendAsync("a", new Measurement("a", "watch-a", MeasurementCodes.HeartRate, s_t0, 70, "/min"), deadline.Token);
+        using var stop = new CancellationTokenSource();
+        var ticker = new ClockTicker(runtime, TimeSpan.FromMinutes(10), time).RunAsync(stop.Token);
+
+        for (var minutes = 10; minutes <= 70; minutes += 10)
+        {
+            time.Advance(TimeSpan.FromMinutes(10));
+        }
+
+        AlertRecord? silent = null;
+        while (silent is null)
+        {
+            if (await sink.Reader.ReadAsync(deadline.Token) is AlertChanged { Alert.Kind: "device-silent" } changed)
+            {
+                silent = changed.Alert;
+            }
+        }
+
+        await stop.CancelAsync();
+        await ticker;
+        Assert.Equal("watch-a", silent.Subject);
+        Assert.True(silent.Time >= s_t0.AddHours(1));
+    }
+
+    [Fact]
+    public async Task An_idle_timeout_shorter_than_the_silence_threshold_fails_at_start()
+    {
+        using var folder = new TempFolder();
+        var store = await SqliteSnapshotStore.OpenAsync(folder.File("snapshots.db"), CancellationToken.None);
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => PatientAnalytics.CreateRuntime(
+            new PatientAnalyticsOptions { DeviceSilentAfter = TimeSpan.FromHours(1) },
+            new ActorRuntimeOptions { IdleTimeout = TimeSpan.FromMinutes(30) },
+            store,
+            new RecordingSink(),
+            (_, _) => ValueTask.CompletedTask));
+        Assert.Contains("IdleTimeout", error.Message, StringComparison.Ordinal);
     }
 }
