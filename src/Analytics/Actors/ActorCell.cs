@@ -253,10 +253,19 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
 
     private void TakeSnapshot()
     {
-        var output = new ArrayBufferWriter<byte>(256);
-        _actor!.WriteSnapshot(output);
-        _snapshot = output.WrittenSpan.ToArray();
-        _snapshotVersion++;
+        try
+        {
+            var output = new ArrayBufferWriter<byte>(256);
+            _actor!.WriteSnapshot(output);
+            _snapshot = output.WrittenSpan.ToArray();
+            _snapshotVersion++;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The actor keeps working; only a restart would lose what the missing snapshot should have held.
+            _runtime.Logger.LogError(ex, "Actor could not write its snapshot; keeping the previous one");
+        }
+
         if (_journal is not null)
         {
             Array.Clear(_journal, 0, _journalCount);

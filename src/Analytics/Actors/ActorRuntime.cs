@@ -240,6 +240,11 @@ public sealed class ActorRuntime<TMessage> : IAsyncDisposable
     {
         while (true)
         {
+            if (Volatile.Read(ref _stopped) != 0)
+            {
+                throw new ActorRuntimeException(ActorRuntimeException.StoppedCode, "The actor runtime is stopped.");
+            }
+
             var cell = _cells.GetOrAdd(key, _createCell, partition);
             var mailbox = cell.EnsureMailbox();
             if (mailbox is null)
