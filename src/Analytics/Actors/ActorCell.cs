@@ -167,7 +167,13 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
         var active = false;
         while (budget-- > 0 && mailbox.Reader.TryRead(out var message))
         {
-            active |= isActivity is null || isActivity(message);
+            // Stamped before the message is handled, once per batch: whoever sees its effects sees the stamp too.
+            if (!active && (isActivity is null || isActivity(message)))
+            {
+                active = true;
+                Volatile.Write(ref _lastActivityTicks, _runtime.UtcTicks());
+            }
+
             // Hot path: a synchronous, successful receive costs no state machine.
             ValueTask pending;
             try
@@ -191,10 +197,6 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
             }
         }
 
-        if (active)
-        {
-            Volatile.Write(ref _lastActivityTicks, _runtime.UtcTicks());
-        }
     }
 
     private async ValueTask CompleteAsync(TMessage message, ValueTask pending)
