@@ -1,7 +1,13 @@
+using System.Text.Json.Serialization;
+
 namespace PatientStream.Analytics.Contracts;
 
 /// <summary>Everything a patient actor accepts. Closed set: measurements, clinical context and clock ticks.</summary>
 /// <param name="PatientId">Patient the input is for.</param>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(Measurement), "measurement")]
+[JsonDerivedType(typeof(ClinicalContext), "clinical-context")]
+[JsonDerivedType(typeof(ClockTick), "clock-tick")]
 public abstract record PatientInput(string PatientId);
 
 /// <summary>

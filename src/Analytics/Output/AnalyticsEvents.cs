@@ -35,6 +35,9 @@ public sealed class AnalyticsOutputException : Exception
     /// <summary>An alert record did not reach Kafka.</summary>
     public const string AlertNotDeliveredCode = "analytics.alert-not-delivered";
 
+    /// <summary>A dead letter did not reach Kafka.</summary>
+    public const string DeadLetterNotDeliveredCode = "analytics.dead-letter-not-delivered";
+
     /// <summary>Creates the exception.</summary>
     public AnalyticsOutputException(string code, string message, Exception? innerException = null)
         : base(message, innerException) => Code = code;
