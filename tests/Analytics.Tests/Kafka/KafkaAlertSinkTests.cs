@@ -13,19 +13,6 @@ namespace PatientStream.Analytics.Tests.Kafka;
 [Collection(KafkaTestGroup.Name)]
 public sealed class KafkaAlertSinkTests(KafkaFixture kafka)
 {
-    private sealed class Collect(ChannelWriter<KafkaRecord> records) : IRecordBatchHandler
-    {
-        public Task<BatchOutcome> HandleAsync(IReadOnlyList<KafkaRecord> batch, CancellationToken cancellationToken)
-        {
-            foreach (var record in batch)
-            {
-                records.TryWrite(record);
-            }
-
-            return Task.FromResult(BatchOutcome.AllHandled);
-        }
-    }
-
     [Fact]
     public async Task Alerts_of_a_deteriorating_patient_reach_the_alert_topic_keyed_by_patient_and_every_event_goes_on()
     {
@@ -47,7 +34,7 @@ public sealed class KafkaAlertSinkTests(KafkaFixture kafka)
         var received = Channel.CreateUnbounded<KafkaRecord>();
         using var dlq = new KafkaProducer(kafka.Options("dlq"));
         using var stop = new CancellationTokenSource();
-        var loop = new ConsumerLoop(kafka.Options("reader"), new ConsumerLoopOptions($"g-{Guid.NewGuid():N}", [topic], "alerts-reader"), new Collect(received.Writer), dlq);
+        var loop = new ConsumerLoop(kafka.Options("reader"), new ConsumerLoopOptions($"g-{Guid.NewGuid():N}", [topic], "alerts-reader"), new CollectingHandler(received.Writer), dlq);
         var run = loop.RunAsync(stop.Token);
         var records = new List<AlertRecord>();
         while (records.Count < published.Count)

@@ -16,19 +16,6 @@ public sealed class KafkaDeadLetterTests(KafkaFixture kafka)
     /// <summary>An input the patient actor does not know: it throws on every attempt.</summary>
     private sealed record Unknown(string PatientId) : PatientInput(PatientId);
 
-    private sealed class Collect(ChannelWriter<KafkaRecord> records) : IRecordBatchHandler
-    {
-        public Task<BatchOutcome> HandleAsync(IReadOnlyList<KafkaRecord> batch, CancellationToken cancellationToken)
-        {
-            foreach (var record in batch)
-            {
-                records.TryWrite(record);
-            }
-
-            return Task.FromResult(BatchOutcome.AllHandled);
-        }
-    }
-
     [Fact]
     public void Patient_inputs_round_trip_as_json_with_a_type_discriminator()
     {
@@ -71,7 +58,7 @@ public sealed class KafkaDeadLetterTests(KafkaFixture kafka)
 
         var received = Channel.CreateUnbounded<KafkaRecord>();
         using var stop = new CancellationTokenSource();
-        var loop = new ConsumerLoop(kafka.Options("reader"), new ConsumerLoopOptions($"g-{Guid.NewGuid():N}", [dlqTopic], "dlq-reader"), new Collect(received.Writer), producer);
+        var loop = new ConsumerLoop(kafka.Options("reader"), new ConsumerLoopOptions($"g-{Guid.NewGuid():N}", [dlqTopic], "dlq-reader"), new CollectingHandler(received.Writer), producer);
         var run = loop.RunAsync(stop.Token);
         var record = await received.Reader.ReadAsync(deadline.Token);
         await stop.CancelAsync();
