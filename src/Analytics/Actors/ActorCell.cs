@@ -113,7 +113,7 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
         try
         {
             var mailbox = Volatile.Read(ref _mailbox);
-            if (mailbox is not null && mailbox.Reader.TryPeek(out _))
+            if (mailbox is not null)
             {
                 await DrainAsync(mailbox, _runtime.Options.Throughput).ConfigureAwait(false);
             }
@@ -159,6 +159,12 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
     {
         if (_actor is null)
         {
+            // Activate only for a message, and before taking it, so a failed activation loses nothing.
+            if (!mailbox.Reader.TryPeek(out _))
+            {
+                return;
+            }
+
             await ActivateAsync().ConfigureAwait(false);
         }
 
@@ -196,7 +202,6 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
                 await CompleteAsync(message, pending).ConfigureAwait(false);
             }
         }
-
     }
 
     private async ValueTask CompleteAsync(TMessage message, ValueTask pending)
