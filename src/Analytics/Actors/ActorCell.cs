@@ -353,18 +353,32 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
         }
 
         var done = true;
-        if ((kinds & CellRequestKind.Retire) != 0)
+        try
         {
-            done = await RetireAsync().ConfigureAwait(false);
-        }
-        else if ((kinds & CellRequestKind.Passivate) != 0)
-        {
-            done = await PassivateAsync().ConfigureAwait(false);
-        }
+            if ((kinds & CellRequestKind.Retire) != 0)
+            {
+                done = await RetireAsync().ConfigureAwait(false);
+            }
+            else if ((kinds & CellRequestKind.Passivate) != 0)
+            {
+                done = await PassivateAsync().ConfigureAwait(false);
+            }
 
-        if ((kinds & CellRequestKind.Checkpoint) != 0 && !_retired)
+            if ((kinds & CellRequestKind.Checkpoint) != 0 && !_retired)
+            {
+                await PersistAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            await PersistAsync().ConfigureAwait(false);
+            // The waiter (a revocation, a checkpoint before an offset commit) must learn that the state is not durable.
+            _runtime.Logger.LogError(ex, "Actor lifecycle work failed");
+            for (var r = requests; r is not null; r = r.Next)
+            {
+                r.Completion.TrySetException(ex);
+            }
+
+            return;
         }
 
         for (var r = requests; r is not null; r = r.Next)

@@ -216,4 +216,30 @@ public sealed class ActorRuntimeTests
         Assert.True(result.Failed);
         Assert.Equal(2, result.Failures!.Count());
     }
+
+    [Fact]
+    public async Task A_checkpoint_that_cannot_be_stored_fails_its_caller_instead_of_hanging()
+    {
+        await using var harness = await RuntimeHarness.StartAsync();
+        var runtime = harness.CreateRuntime();
+        await runtime.SendAsync("p", new Probe(1), harness.Deadline);
+        await harness.WaitHandledAsync("p", 1);
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={harness.StorePath}"))
+        {
+            await connection.OpenAsync(harness.Deadline);
+            var command = connection.CreateCommand();
+            command.CommandText = "DROP TABLE actor_snapshots;";
+            await command.ExecuteNonQueryAsync(harness.Deadline);
+        }
+
+        await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => runtime.CheckpointAsync(harness.Deadline));
+
+        await runtime.SendAsync("p", new Probe(2), harness.Deadline);
+        Assert.Equal(2, (await harness.WaitHandledAsync("p", 2)).Count);
+
+        // Once the store works again, so do checkpoints, with nothing lost in between.
+        await SqliteSnapshotStore.OpenAsync(harness.StorePath, harness.Deadline);
+        await runtime.CheckpointAsync(harness.Deadline);
+        Assert.Equal(new[] { 1, 2 }, (await harness.StoredStateAsync("p")).Seen);
+    }
 }

@@ -19,6 +19,8 @@ public sealed class RuntimeHarness : IAsyncDisposable
 
     public SqliteSnapshotStore Store { get; }
 
+    public string StorePath => _folder.File("snapshots.db");
+
     public ManualTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 21, 8, 0, 0, TimeSpan.Zero));
 
     public Channel<Handled> Log { get; } = Channel.CreateUnbounded<Handled>();
