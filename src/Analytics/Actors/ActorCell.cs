@@ -12,6 +12,7 @@ namespace PatientStream.Analytics.Actors;
 /// </summary>
 internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
 {
+    private static readonly TimeSpan s_failureBackoff = TimeSpan.FromSeconds(1);
     private readonly ActorRuntime<TMessage> _runtime;
     private readonly Lock _gate = new();
     private Channel<TMessage>? _mailbox;
@@ -127,8 +128,17 @@ internal sealed class ActorCell<TMessage> : IThreadPoolWorkItem
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // Only the store or the dead-letter handler can get here; the cell must stay schedulable.
-            _runtime.Logger.LogError(ex, "Actor execution failed outside message handling");
+            // Only the store (activation) or the dead-letter handler can get here. The cell stays schedulable, after a
+            // pause, so an unreachable store does not turn into a busy loop.
+            _runtime.Logger.LogError(ex, "Actor execution failed outside message handling; retrying in {Delay}", s_failureBackoff);
+            try
+            {
+                await Task.Delay(s_failureBackoff, _runtime.Time, _runtime.Stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping: the finally below still leaves the cell consistent.
+            }
         }
         finally
         {

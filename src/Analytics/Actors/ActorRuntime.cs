@@ -226,6 +226,8 @@ public sealed class ActorRuntime<TMessage> : IAsyncDisposable
         }
     }
 
+    internal TimeProvider Time => _time;
+
     internal long UtcTicks() => _time.GetUtcNow().UtcTicks;
 
     internal void Remove(ActorCell<TMessage> cell) => _cells.TryRemove(new KeyValuePair<string, ActorCell<TMessage>>(cell.Key, cell));
