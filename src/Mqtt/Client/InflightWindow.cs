@@ -1,50 +1,41 @@
 namespace PatientStream.Mqtt.Client;
 
 /// <summary>
-/// A counting gate for QoS 1/2 publications whose limit can change while in use: the broker's receive maximum
-/// (MQTT 5) may lower the configured window on each connection.
+/// Counts QoS 1/2 publications on the wire. Only the writer loop takes slots (so messages leave in the order they
+/// were queued); acknowledgements give them back. The limit can change per connection: the broker's receive
+/// maximum (MQTT 5) may lower the configured window.
 /// </summary>
 internal sealed class InflightWindow
 {
     private readonly Lock _lock = new();
-    private readonly Queue<TaskCompletionSource> _waiters = new();
+    private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _used;
     private int _limit;
 
     public InflightWindow(int limit) => _limit = limit;
 
-    public int Used
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _used;
-            }
-        }
-    }
+    public int Used => Volatile.Read(ref _used);
 
-    public ValueTask AcquireAsync(CancellationToken cancellationToken)
+    public bool TryAcquire()
     {
-        TaskCompletionSource waiter;
         lock (_lock)
         {
-            if (_used < _limit && _waiters.Count == 0)
+            if (_used >= _limit)
             {
-                _used++;
-                return ValueTask.CompletedTask;
+                return false;
             }
-            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Enqueue(waiter);
+            _used++;
+            return true;
         }
-        return WaitAsync(waiter, cancellationToken);
     }
 
-    private static async ValueTask WaitAsync(TaskCompletionSource waiter, CancellationToken cancellationToken)
+    /// <summary>Completes at the next release or limit change; the caller then tries again.</summary>
+    public Task WaitForSlotAsync(CancellationToken cancellationToken)
     {
-        // A waiter cancelled here is skipped by Pump, which only hands slots to waiters it can still complete.
-        await using var registration = cancellationToken.Register(() => waiter.TrySetCanceled(cancellationToken)).ConfigureAwait(false);
-        await waiter.Task.ConfigureAwait(false);
+        lock (_lock)
+        {
+            return _used < _limit ? Task.CompletedTask : _released.Task.WaitAsync(cancellationToken);
+        }
     }
 
     public void Release()
@@ -52,7 +43,7 @@ internal sealed class InflightWindow
         lock (_lock)
         {
             _used--;
-            Pump();
+            Signal();
         }
     }
 
@@ -61,18 +52,14 @@ internal sealed class InflightWindow
         lock (_lock)
         {
             _limit = limit;
-            Pump();
+            Signal();
         }
     }
 
-    private void Pump()
+    private void Signal()
     {
-        while (_used < _limit && _waiters.TryDequeue(out var next))
-        {
-            if (next.TrySetResult())
-            {
-                _used++;
-            }
-        }
+        var released = _released;
+        _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        released.TrySetResult();
     }
 }

@@ -107,6 +107,7 @@ public sealed partial class MqttClient
                 return null;
             case MqttPingRespPacket:
                 Volatile.Write(ref connection.PingSentTicks, 0);
+                _pingResponses.Release();
                 return null;
             case MqttDisconnectPacket disconnect when connection.Version == MqttProtocolVersion.V500:
                 return new MqttDisconnectInfo(disconnect.ReasonCode, ByServer: true)
@@ -224,7 +225,7 @@ public sealed partial class MqttClient
                 ReasonString = ack.Properties?.ReasonString,
                 UserProperties = ack.Properties?.UserProperties.ToArray() ?? [],
             };
-        if (pending.Completion.TrySetResult(result))
+        if (pending.Completion.TrySetResult(result) && pending.HoldsSlot)
         {
             _window.Release();
         }

@@ -34,21 +34,22 @@ public sealed partial class MqttClient
             Task<bool>? publishWait = null;
             while (!ct.IsCancellationRequested)
             {
+                var windowFull = false;
                 while (output.Length < FlushThreshold)
                 {
                     if (connection.Control.Reader.TryRead(out var control))
                     {
-                        if (EncodeOrFail(connection, encoder, output, control.Packet, pending: null) && control.Written is not null)
-                        {
-                            written.Add(control.Written);
-                        }
-                        else
-                        {
-                            control.Written?.TrySetException(new MqttProtocolException(MqttProtocolError.PacketTooLarge, "Packet too large for the broker."));
-                        }
+                        EncodeControl(connection, encoder, output, control, written);
                     }
-                    else if (_publishQueue.Reader.TryRead(out var publish))
+                    else if (_heldPublish is not null || _publishQueue.Reader.TryRead(out _heldPublish))
                     {
+                        if (!TryTakeSlot(_heldPublish))
+                        {
+                            windowFull = true;
+                            break;
+                        }
+                        var publish = _heldPublish;
+                        _heldPublish = null;
                         EncodePublish(connection, encoder, output, publish);
                     }
                     else
@@ -61,22 +62,40 @@ public sealed partial class MqttClient
                     await FlushAsync(connection, output, written, ct).ConfigureAwait(false);
                     continue;
                 }
-                // Idle: wait for either source. A wait that did not fire is kept for the next round rather than
-                // abandoned, so an idle source does not collect one waiter per loop.
+                // Idle (or blocked on the window): wait for a control packet and for either a publication or a free
+                // slot. A wait that did not fire is kept for the next round rather than abandoned, so an idle source
+                // does not collect one waiter per loop.
                 controlWait ??= connection.Control.Reader.WaitToReadAsync(ct).AsTask();
-                publishWait ??= _publishQueue.Reader.WaitToReadAsync(ct).AsTask();
-                var fired = await Task.WhenAny(controlWait, publishWait).ConfigureAwait(false);
-                if (!await fired.ConfigureAwait(false))
+                Task other;
+                if (windowFull)
                 {
-                    return;
-                }
-                if (fired == controlWait)
-                {
-                    controlWait = null;
+                    other = _window.WaitForSlotAsync(ct);
                 }
                 else
                 {
+                    publishWait ??= _publishQueue.Reader.WaitToReadAsync(ct).AsTask();
+                    other = publishWait;
+                }
+                var fired = await Task.WhenAny(controlWait, other).ConfigureAwait(false);
+                if (fired == controlWait)
+                {
+                    if (!await controlWait.ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                    controlWait = null;
+                }
+                else if (fired == publishWait)
+                {
+                    if (!await publishWait.ConfigureAwait(false))
+                    {
+                        return;
+                    }
                     publishWait = null;
+                }
+                else
+                {
+                    await fired.ConfigureAwait(false);
                 }
             }
         }
@@ -98,6 +117,37 @@ public sealed partial class MqttClient
         {
             ScheduleEnd(connection, new MqttDisconnectInfo(MqttReasonCode.UnspecifiedError, ByServer: false) { Exception = failure });
         }
+    }
+
+    private void EncodeControl(MqttConnection connection, MqttPacketEncoder encoder, MqttBufferWriter output, ControlItem control,
+        List<TaskCompletionSource> written)
+    {
+        if (EncodeOrFail(connection, encoder, output, control.Packet, pending: null))
+        {
+            if (control.Written is not null)
+            {
+                written.Add(control.Written);
+            }
+        }
+        else
+        {
+            control.Written?.TrySetException(new MqttProtocolException(MqttProtocolError.PacketTooLarge, "Packet too large for the broker."));
+        }
+    }
+
+    /// <summary>QoS 0 needs no slot; a QoS 1/2 publication takes one unless it already holds one or was settled meanwhile.</summary>
+    private bool TryTakeSlot(OutgoingPublish item)
+    {
+        if (item.Pending is not { } pending || pending.HoldsSlot || pending.Completion.Task.IsCompleted)
+        {
+            return true;
+        }
+        if (!_window.TryAcquire())
+        {
+            return false;
+        }
+        pending.HoldsSlot = true;
+        return true;
     }
 
     private static async Task FlushAsync(MqttConnection connection, MqttBufferWriter output, List<TaskCompletionSource> written, CancellationToken ct)
@@ -144,8 +194,11 @@ public sealed partial class MqttClient
             _logger.LogWarning("MQTT {Type} of more than the broker's maximum packet size was not sent", packet.Type);
             if (pending is not null && _session.RemovePublish(pending.Packet.PacketId) is not null)
             {
-                pending.Completion.TrySetResult(new MqttPublishResult(MqttReasonCode.PacketTooLarge) { PacketId = pending.Packet.PacketId });
-                _window.Release();
+                if (pending.Completion.TrySetResult(new MqttPublishResult(MqttReasonCode.PacketTooLarge) { PacketId = pending.Packet.PacketId })
+                    && pending.HoldsSlot)
+                {
+                    _window.Release();
+                }
             }
             return false;
         }

@@ -43,28 +43,18 @@ public sealed partial class MqttClient
 
     private async ValueTask<MqttPublishResult> PublishTrackedAsync(MqttPublishPacket packet, CancellationToken cancellationToken)
     {
-        await _window.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        PendingPublish pending;
-        try
-        {
-            pending = _session.AddPublish(packet);
-        }
-        catch
-        {
-            _window.Release();
-            throw;
-        }
+        // The queue keeps call order; the writer loop takes an inflight slot per message as it sends, so a full
+        // window holds the queue back and a full queue holds the caller back.
+        var pending = _session.AddPublish(packet);
         try
         {
             await _publishQueue.Writer.WriteAsync(new OutgoingPublish(pending.Packet, pending), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            // Not queued, so never sent: give the identifier and the window slot back.
-            if (_session.RemovePublish(pending.Packet.PacketId) is not null && pending.Completion.TrySetCanceled(cancellationToken))
-            {
-                _window.Release();
-            }
+            // Not queued, so never sent: give the identifier back.
+            _session.RemovePublish(pending.Packet.PacketId);
+            pending.Completion.TrySetCanceled(cancellationToken);
             throw;
         }
         // Cancelling the wait does not recall a message already queued: the session still delivers it.

@@ -26,6 +26,10 @@ public sealed partial class MqttClient : IMqttClient
     private volatile bool _stopped = true;
     private Task _reconnectLoop = Task.CompletedTask;
 
+    // A publication taken from the queue while the inflight window was full; the next writer loop sends it first.
+    private OutgoingPublish? _heldPublish;
+    private readonly SemaphoreSlim _pingResponses = new(0);
+
     public MqttClient(MqttClientOptions options, ILogger<MqttClient>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -138,13 +142,28 @@ public sealed partial class MqttClient : IMqttClient
         }
         _disposed.Dispose();
         _connectGate.Dispose();
+        _pingResponses.Dispose();
+    }
+
+    /// <summary>Drops the socket without DISCONNECT, as a network failure would (the will fires, reconnect starts).</summary>
+    internal void AbortConnection() => _connection?.Stream.Dispose();
+
+    internal async Task WaitForPingResponsesAsync(int count, TimeSpan deadline)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (!await _pingResponses.WaitAsync(deadline).ConfigureAwait(false))
+            {
+                throw new TimeoutException("No PINGRESP within the deadline.");
+            }
+        }
     }
 
     private void FailAllPublishes(Exception error)
     {
         foreach (var pending in _session.RemoveAllPublishes())
         {
-            if (pending.Completion.TrySetException(error))
+            if (pending.Completion.TrySetException(error) && pending.HoldsSlot)
             {
                 _window.Release();
             }

@@ -12,6 +12,9 @@ internal sealed class PendingPublish(MqttPublishPacket packet, long sequence)
     /// <summary>Written at least once, so a new connection must resend it with DUP.</summary>
     public bool Sent { get; set; }
 
+    /// <summary>Holds a slot of the inflight window, returned when the publication completes.</summary>
+    public bool HoldsSlot { get; set; }
+
     /// <summary>PUBREC received: only PUBREL/PUBCOMP remain (QoS 2).</summary>
     public bool Released { get; set; }
 }
