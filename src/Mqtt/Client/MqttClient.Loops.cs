@@ -7,6 +7,9 @@ namespace PatientStream.Mqtt;
 
 public sealed partial class MqttClient
 {
+    /// <summary>Observation point for tests: every packet the writer loop puts on the wire, in order.</summary>
+    internal Action<MqttPacket>? PacketEncoded { get; set; }
+
     // Batching many small packets into one socket write is what makes QoS 0 fast; the cap keeps latency low.
     private const int FlushThreshold = 64 * 1024;
 
@@ -187,6 +190,7 @@ public sealed partial class MqttClient
         try
         {
             encoder.Encode(packet, output, connection.MaximumOutgoingPacketSize);
+            PacketEncoded?.Invoke(packet);
             return true;
         }
         catch (MqttProtocolException ex) when (ex.Error == MqttProtocolError.PacketTooLarge)
