@@ -8,7 +8,7 @@ namespace PatientStream.Mqtt.Client;
 internal sealed class InflightWindow
 {
     private readonly Lock _lock = new();
-    private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _released;
     private int _used;
     private int _limit;
 
@@ -29,37 +29,56 @@ internal sealed class InflightWindow
         }
     }
 
-    /// <summary>Completes at the next release or limit change; the caller then tries again.</summary>
+    /// <summary>
+    /// Completes once a slot is free. Waiting for more (to batch writes) would stall against a broker whose Nagle
+    /// algorithm holds back acknowledgements until our delayed ACK: the writer resumes at the first free slot, and
+    /// batches naturally because the reader releases a whole buffer of acknowledgements before the writer runs.
+    /// </summary>
     public Task WaitForSlotAsync(CancellationToken cancellationToken)
     {
         lock (_lock)
         {
-            return _used < _limit ? Task.CompletedTask : _released.Task.WaitAsync(cancellationToken);
+            if (_used <= ResumeLevel)
+            {
+                return Task.CompletedTask;
+            }
+            _released ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _released.Task.WaitAsync(cancellationToken);
         }
     }
 
+    private int ResumeLevel => _limit - 1;
+
     public void Release()
     {
+        TaskCompletionSource? wake;
         lock (_lock)
         {
             _used--;
-            Signal();
+            wake = TakeIfResumable();
         }
+        wake?.TrySetResult();
     }
 
     public void SetLimit(int limit)
     {
+        TaskCompletionSource? wake;
         lock (_lock)
         {
             _limit = limit;
-            Signal();
+            wake = TakeIfResumable();
         }
+        wake?.TrySetResult();
     }
 
-    private void Signal()
+    private TaskCompletionSource? TakeIfResumable()
     {
+        if (_released is null || _used > ResumeLevel)
+        {
+            return null;
+        }
         var released = _released;
-        _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        released.TrySetResult();
+        _released = null;
+        return released;
     }
 }

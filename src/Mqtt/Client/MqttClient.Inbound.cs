@@ -206,13 +206,12 @@ public sealed partial class MqttClient
 
     private void Complete(MqttAckPacket ack, MqttQualityOfService expected)
     {
-        var pending = _session.Find(ack.PacketId);
-        if (pending is null || pending.Packet.QualityOfService != expected)
+        var pending = _session.RemovePublish(ack.PacketId, expected);
+        if (pending is null)
         {
             _logger.LogDebug("MQTT {Type} for unknown packet identifier {Id} ignored", ack.Type, ack.PacketId);
             return;
         }
-        _session.RemovePublish(ack.PacketId);
         // A PUBCOMP for a PUBREL the broker no longer knows (new session after PUBREC) still means delivered.
         var code = ack.Type == MqttPacketType.PubComp && ack.ReasonCode == MqttReasonCode.PacketIdentifierNotFound && pending.Released
             ? MqttReasonCode.Success

@@ -17,7 +17,7 @@ public sealed partial class MqttClient
     {
         var ct = connection.Closing;
         var encoder = new MqttPacketEncoder(connection.Version);
-        var output = new MqttBufferWriter(FlushThreshold + 1024);
+        var output = new MqttBufferWriter(4096);
         var written = new List<TaskCompletionSource>();
         Exception? failure = null;
         try
@@ -44,7 +44,7 @@ public sealed partial class MqttClient
                     {
                         EncodeControl(connection, encoder, output, control, written);
                     }
-                    else if (_heldPublish is not null || _publishQueue.Reader.TryRead(out _heldPublish))
+                    else if (_heldPublish is not null || _publishQueue.TryRead(out _heldPublish))
                     {
                         if (!TryTakeSlot(_heldPublish))
                         {
@@ -76,7 +76,7 @@ public sealed partial class MqttClient
                 }
                 else
                 {
-                    publishWait ??= _publishQueue.Reader.WaitToReadAsync(ct).AsTask();
+                    publishWait ??= _publishQueue.WaitToReadAsync(ct);
                     other = publishWait;
                 }
                 var fired = await Task.WhenAny(controlWait, other).ConfigureAwait(false);
@@ -160,7 +160,7 @@ public sealed partial class MqttClient
         Volatile.Write(ref connection.LastWrittenTicks, Environment.TickCount64);
         if (output.Length > 4 * FlushThreshold)
         {
-            output.Trim(FlushThreshold + 1024);
+            output.Trim(4096);
         }
         output.Reset();
         foreach (var w in written)
@@ -179,7 +179,7 @@ public sealed partial class MqttClient
             {
                 return;
             }
-            _session.MarkSent(pending);
+            MqttSession.MarkSent(pending);
         }
         EncodeOrFail(connection, encoder, output, ApplyTopicAlias(connection, packet), item.Pending);
     }

@@ -28,7 +28,7 @@ public sealed partial class MqttClient
         if (packet.QualityOfService == MqttQualityOfService.AtMostOnce)
         {
             var item = new OutgoingPublish(packet, Pending: null);
-            return _publishQueue.Writer.TryWrite(item)
+            return _publishQueue.TryWrite(item)
                 ? ValueTask.FromResult(MqttPublishResult.Accepted)
                 : EnqueueQoS0Async(item, cancellationToken);
         }
@@ -37,7 +37,7 @@ public sealed partial class MqttClient
 
     private async ValueTask<MqttPublishResult> EnqueueQoS0Async(OutgoingPublish item, CancellationToken cancellationToken)
     {
-        await _publishQueue.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+        await _publishQueue.WriteAsync(item, cancellationToken).ConfigureAwait(false);
         return MqttPublishResult.Accepted;
     }
 
@@ -48,7 +48,7 @@ public sealed partial class MqttClient
         var pending = _session.AddPublish(packet);
         try
         {
-            await _publishQueue.Writer.WriteAsync(new OutgoingPublish(pending.Packet, pending), cancellationToken).ConfigureAwait(false);
+            await _publishQueue.WriteAsync(new OutgoingPublish(pending.Packet, pending), cancellationToken).ConfigureAwait(false);
         }
         catch
         {

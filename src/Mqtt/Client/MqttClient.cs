@@ -17,7 +17,7 @@ public sealed partial class MqttClient : IMqttClient
     private readonly ILogger _logger;
     private readonly MqttSession _session = new();
     private readonly InflightWindow _window;
-    private readonly Channel<OutgoingPublish> _publishQueue;
+    private readonly PublishQueue<OutgoingPublish> _publishQueue;
     private readonly Channel<MqttReceivedMessage> _messages;
     private readonly CancellationTokenSource _disposed = new();
     private readonly SemaphoreSlim _connectGate = new(1, 1);
@@ -37,11 +37,7 @@ public sealed partial class MqttClient : IMqttClient
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _window = new InflightWindow(options.MaxInflight);
-        _publishQueue = Channel.CreateBounded<OutgoingPublish>(new BoundedChannelOptions(options.MaxQueuedMessages)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-        });
+        _publishQueue = new PublishQueue<OutgoingPublish>(options.MaxQueuedMessages);
         _messages = Channel.CreateBounded<MqttReceivedMessage>(new BoundedChannelOptions(options.ReceiveBufferCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -134,9 +130,9 @@ public sealed partial class MqttClient : IMqttClient
         var error = new MqttConnectionException(MqttConnectionError.Disposed, "The MQTT client was disposed.");
         FailAllPublishes(error);
         _session.FailRequests(error);
-        _publishQueue.Writer.TryComplete();
+        _publishQueue.Complete(error);
         _messages.Writer.TryComplete();
-        while (_publishQueue.Reader.TryRead(out var item))
+        while (_publishQueue.TryRead(out var item))
         {
             item.Pending?.Completion.TrySetException(error);
         }

@@ -18,7 +18,7 @@ internal sealed class MqttConnection : IAsyncDisposable
     {
         Stream = stream;
         Version = version;
-        Reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
+        Reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 8 * 1024, minimumReadSize: 2 * 1024, leaveOpen: true));
         // Bounded: acknowledgements are limited by the broker's inflight window and requests by their callers.
         Control = Channel.CreateBounded<ControlItem>(new BoundedChannelOptions(4096)
         {

@@ -68,19 +68,23 @@ internal sealed class MqttSession
         throw new InvalidOperationException("All 65,535 packet identifiers are in use.");
     }
 
-    public void MarkSent(PendingPublish pending)
-    {
-        lock (_lock)
-        {
-            pending.Sent = true;
-        }
-    }
+    /// <summary>
+    /// Only the writer loop sets this, and a new connection's writer starts after the old one has finished, so the
+    /// flag needs no lock.
+    /// </summary>
+    public static void MarkSent(PendingPublish pending) => pending.Sent = true;
 
-    public PendingPublish? Find(ushort id)
+    /// <summary>Removes the publication an acknowledgement of <paramref name="expected"/> QoS settles, if it is ours.</summary>
+    public PendingPublish? RemovePublish(ushort id, MqttQualityOfService expected)
     {
         lock (_lock)
         {
-            return _publishes.GetValueOrDefault(id);
+            if (_publishes.TryGetValue(id, out var pending) && pending.Packet.QualityOfService == expected)
+            {
+                _publishes.Remove(id);
+                return pending;
+            }
+            return null;
         }
     }
 
