@@ -206,6 +206,7 @@ public sealed partial class MqttClient
         if (!reconnect && !_stopped)
         {
             FailAllPublishes(lost);
+            FailQueued(lost);
         }
         if (info.ByServer || info.Exception is not null)
         {

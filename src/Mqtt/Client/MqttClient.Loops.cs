@@ -149,7 +149,7 @@ public sealed partial class MqttClient
         {
             return false;
         }
-        pending.HoldsSlot = true;
+        _session.Assign(pending);
         return true;
     }
 
@@ -179,7 +179,6 @@ public sealed partial class MqttClient
             {
                 return;
             }
-            MqttSession.MarkSent(pending);
         }
         EncodeOrFail(connection, encoder, output, ApplyTopicAlias(connection, packet), item.Pending);
     }

@@ -43,20 +43,10 @@ public sealed partial class MqttClient
 
     private async ValueTask<MqttPublishResult> PublishTrackedAsync(MqttPublishPacket packet, CancellationToken cancellationToken)
     {
-        // The queue keeps call order; the writer loop takes an inflight slot per message as it sends, so a full
-        // window holds the queue back and a full queue holds the caller back.
-        var pending = _session.AddPublish(packet);
-        try
-        {
-            await _publishQueue.WriteAsync(new OutgoingPublish(pending.Packet, pending), cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            // Not queued, so never sent: give the identifier back.
-            _session.RemovePublish(pending.Packet.PacketId);
-            pending.Completion.TrySetCanceled(cancellationToken);
-            throw;
-        }
+        // The queue keeps call order; the writer loop takes an inflight slot and a packet identifier per message as
+        // it sends, so a full window holds the queue back and a full queue holds the caller back.
+        var pending = new PendingPublish(packet);
+        await _publishQueue.WriteAsync(new OutgoingPublish(packet, pending), cancellationToken).ConfigureAwait(false);
         // Cancelling the wait does not recall a message already queued: the session still delivers it.
         return await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }

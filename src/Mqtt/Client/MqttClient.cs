@@ -132,10 +132,7 @@ public sealed partial class MqttClient : IMqttClient
         _session.FailRequests(error);
         _publishQueue.Complete(error);
         _messages.Writer.TryComplete();
-        while (_publishQueue.TryRead(out var item))
-        {
-            item.Pending?.Completion.TrySetException(error);
-        }
+        FailQueued(error);
         _disposed.Dispose();
         _connectGate.Dispose();
         _pingResponses.Dispose();
@@ -152,6 +149,19 @@ public sealed partial class MqttClient : IMqttClient
             {
                 throw new TimeoutException("No PINGRESP within the deadline.");
             }
+        }
+    }
+
+    /// <summary>Fails publications still waiting in the queue (QoS 0 ones are dropped); nothing is writing meanwhile.</summary>
+    private void FailQueued(Exception error)
+    {
+        if (Interlocked.Exchange(ref _heldPublish, null) is { } held)
+        {
+            held.Pending?.Completion.TrySetException(error);
+        }
+        while (_publishQueue.TryRead(out var item))
+        {
+            item.Pending?.Completion.TrySetException(error);
         }
     }
 

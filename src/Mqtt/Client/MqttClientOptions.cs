@@ -103,7 +103,8 @@ public sealed record MqttClientOptions
         Check(Will is null || MqttTopic.IsValidName(Will.Topic), nameof(Will), "topic must be a valid topic name.");
         Check(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "must be positive.");
         Check(RequestTimeout > TimeSpan.Zero, nameof(RequestTimeout), "must be positive.");
-        Check(MaxInflight is > 0 and <= ushort.MaxValue, nameof(MaxInflight), "must be 1..65535.");
+        // Identifiers are shared with SUBSCRIBE/UNSUBSCRIBE, so the window leaves room for those.
+        Check(MaxInflight is > 0 and <= 65_000, nameof(MaxInflight), "must be 1..65000.");
         Check(MaxQueuedMessages > 0, nameof(MaxQueuedMessages), "must be positive.");
         Check(ReceiveBufferCapacity > 0, nameof(ReceiveBufferCapacity), "must be positive.");
         Check(MaximumPacketSize >= 64 && MaximumPacketSize <= 268_435_460, nameof(MaximumPacketSize), "must be 64 bytes .. 256 MB.");

@@ -2,17 +2,17 @@ using PatientStream.Mqtt.Packets;
 
 namespace PatientStream.Mqtt.Client;
 
-/// <summary>A QoS 1/2 publication from the moment it has a packet identifier until the broker's final acknowledgement.</summary>
-internal sealed class PendingPublish(MqttPublishPacket packet, long sequence)
+/// <summary>
+/// A QoS 1/2 publication. It gets its packet identifier (and a slot of the inflight window) only when the writer loop
+/// sends it, so identifiers in use never exceed the window however many callers are queued.
+/// </summary>
+internal sealed class PendingPublish(MqttPublishPacket packet)
 {
-    public MqttPublishPacket Packet { get; } = packet;
-    public long Sequence { get; } = sequence;
+    public MqttPublishPacket Packet { get; set; } = packet;
+    public long Sequence { get; set; }
     public TaskCompletionSource<MqttPublishResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Written at least once, so a new connection must resend it with DUP.</summary>
-    public bool Sent { get; set; }
-
-    /// <summary>Holds a slot of the inflight window, returned when the publication completes.</summary>
+    /// <summary>Has an identifier and a window slot: it went on the wire, so a new connection must resend it with DUP.</summary>
     public bool HoldsSlot { get; set; }
 
     /// <summary>PUBREC received: only PUBREL/PUBCOMP remain (QoS 2).</summary>
@@ -33,14 +33,16 @@ internal sealed class MqttSession
     private ushort _lastId;
     private long _sequence;
 
-    public PendingPublish AddPublish(MqttPublishPacket packet)
+    /// <summary>Gives a publication about to be sent its packet identifier and tracks it until acknowledged.</summary>
+    public void Assign(PendingPublish pending)
     {
         lock (_lock)
         {
             var id = NextId();
-            var pending = new PendingPublish(packet with { PacketId = id }, ++_sequence);
+            pending.Packet = pending.Packet with { PacketId = id };
+            pending.Sequence = ++_sequence;
+            pending.HoldsSlot = true;
             _publishes.Add(id, pending);
-            return pending;
         }
     }
 
@@ -67,12 +69,6 @@ internal sealed class MqttSession
         }
         throw new InvalidOperationException("All 65,535 packet identifiers are in use.");
     }
-
-    /// <summary>
-    /// Only the writer loop sets this, and a new connection's writer starts after the old one has finished, so the
-    /// flag needs no lock.
-    /// </summary>
-    public static void MarkSent(PendingPublish pending) => pending.Sent = true;
 
     /// <summary>Removes the publication an acknowledgement of <paramref name="expected"/> QoS settles, if it is ours.</summary>
     public PendingPublish? RemovePublish(ushort id, MqttQualityOfService expected)
@@ -114,7 +110,7 @@ internal sealed class MqttSession
     {
         lock (_lock)
         {
-            return _publishes.Values.Where(p => p.Sent).OrderBy(p => p.Sequence).ToList();
+            return _publishes.Values.OrderBy(p => p.Sequence).ToList();
         }
     }
 
