@@ -46,11 +46,19 @@ public sealed class MqttBench(MqttBenchOptions options)
         rows.Add(new MqttBenchRow("pub→sub latency p50, QoS 1", "ms", p50, baseP50));
         rows.Add(new MqttBenchRow("pub→sub latency p99, QoS 1", "ms", p99, baseP99));
 
-        var megabytes = await IdleConnectionMemoryAsync(_options.MemoryConnections, cancellationToken).ConfigureAwait(false);
+        var megabytes = await IdleConnectionMemoryAsync(_options.MemoryConnections, tls: null, cancellationToken).ConfigureAwait(false);
         rows.Add(new MqttBenchRow($"managed memory, {_options.MemoryConnections} idle connections", "MB", megabytes, null)
         {
             Note = "GC.GetTotalMemory after a full collection, minus the same before connecting; target < 100 MB",
         });
+        if (_options.TlsForConnection is { } tls)
+        {
+            var tlsMegabytes = await IdleConnectionMemoryAsync(_options.MemoryConnections, tls, cancellationToken).ConfigureAwait(false);
+            rows.Add(new MqttBenchRow($"managed memory, {_options.MemoryConnections} idle TLS connections, one client certificate each", "MB", tlsMegabytes, null)
+            {
+                Note = "as above, mutual TLS; target < 100 MB",
+            });
+        }
         return rows;
     }
 
@@ -152,7 +160,7 @@ public sealed class MqttBench(MqttBenchOptions options)
     }
 
     /// <summary>Managed memory held by <paramref name="count"/> connected, idle clients.</summary>
-    public async Task<double> IdleConnectionMemoryAsync(int count, CancellationToken cancellationToken)
+    public async Task<double> IdleConnectionMemoryAsync(int count, Func<int, MqttTlsOptions>? tls, CancellationToken cancellationToken)
     {
         var before = GC.GetTotalMemory(forceFullCollection: true);
         var clients = new MqttClient[count];
@@ -165,6 +173,8 @@ public sealed class MqttBench(MqttBenchOptions options)
                     clients[i] = new MqttClient(ClientOptions("bench-idle-" + i.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")) with
                     {
                         KeepAlive = TimeSpan.FromSeconds(60),
+                        Port = tls is null ? _options.Port : _options.TlsPort,
+                        Tls = tls?.Invoke(i),
                     });
                     await clients[i].ConnectAsync(cancellationToken).ConfigureAwait(false);
                 });

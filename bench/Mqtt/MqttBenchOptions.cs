@@ -13,6 +13,13 @@ public sealed record MqttBenchOptions
     public int MemoryConnections { get; init; } = 1_000;
     public int MaxInflight { get; init; } = 100;
 
+    /// <summary>
+    /// When set, the memory scenario is repeated over TLS on <see cref="TlsPort"/>, each connection with the client
+    /// certificate this returns for its index (as the device simulator does).
+    /// </summary>
+    public Func<int, MqttTlsOptions>? TlsForConnection { get; init; }
+    public int TlsPort { get; init; }
+
     /// <summary>Directory holding mosquitto_pub and mosquitto_sub.</summary>
     public string MosquittoClients { get; init; } = "/usr/bin";
 
