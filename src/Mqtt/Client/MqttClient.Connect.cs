@@ -225,7 +225,19 @@ public sealed partial class MqttClient
     {
         if (!connection.HasEnded)
         {
-            _ = Task.Run(() => EndConnectionAsync(connection, info), CancellationToken.None);
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await EndConnectionAsync(connection, info).ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // Nobody awaits this task: a failure here must be logged, not left unobserved.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    _logger.LogError(ex, "Ending an MQTT connection failed");
+                }
+            }, CancellationToken.None);
         }
     }
 
