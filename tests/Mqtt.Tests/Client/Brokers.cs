@@ -18,3 +18,17 @@ public sealed class AclBroker() : MosquittoFixture(new MosquittoOptions
         pattern readwrite ps/v1/devices/%u/#
         """,
 });
+
+/// <summary>Fails a test whose broker logged that one of our clients broke the protocol (Mosquitto's own judgement).</summary>
+internal static class BrokerLog
+{
+    private static readonly string[] Complaints = ["protocol error", "malformed packet", "bad packet", "out of memory"];
+
+    public static void AssertNoProtocolComplaints(MosquittoFixture broker)
+    {
+        var complaints = broker.Log.Split('\n')
+            .Where(line => Complaints.Any(c => line.Contains(c, StringComparison.OrdinalIgnoreCase)))
+            .ToList();
+        Assert.True(complaints.Count == 0, "Mosquitto complained:\n" + string.Join('\n', complaints));
+    }
+}

@@ -2,8 +2,16 @@ using PatientStream.Mqtt.Packets;
 
 namespace PatientStream.Mqtt.Tests.Client;
 
-public sealed class Mqtt5Tests(PlainBroker broker) : IClassFixture<PlainBroker>
+public sealed class Mqtt5Tests(PlainBroker broker) : IClassFixture<PlainBroker>, IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        BrokerLog.AssertNoProtocolComplaints(broker);
+        return Task.CompletedTask;
+    }
+
     private MqttClientOptions V5(string? clientId = null) => Clients.Options(broker, MqttProtocolVersion.V500, clientId);
 
     [Fact]

@@ -3,8 +3,16 @@ using PatientStream.Testing;
 
 namespace PatientStream.Mqtt.Tests.Client;
 
-public sealed class PublishSubscribeTests(PlainBroker broker) : IClassFixture<PlainBroker>
+public sealed class PublishSubscribeTests(PlainBroker broker) : IClassFixture<PlainBroker>, IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        BrokerLog.AssertNoProtocolComplaints(broker);
+        return Task.CompletedTask;
+    }
+
     public static TheoryData<MqttProtocolVersion, MqttQualityOfService> VersionsAndQoS
     {
         get

@@ -4,8 +4,16 @@ using PatientStream.Testing;
 namespace PatientStream.Mqtt.Tests.Client;
 
 /// <summary>Persistent sessions, reconnects and broker restarts. One broker per class; tests run one after another.</summary>
-public sealed class SessionTests(PersistentBroker broker) : IClassFixture<PersistentBroker>
+public sealed class SessionTests(PersistentBroker broker) : IClassFixture<PersistentBroker>, IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        BrokerLog.AssertNoProtocolComplaints(broker);
+        return Task.CompletedTask;
+    }
+
     private const int SigStop = 19;
     private const int SigCont = 18;
 

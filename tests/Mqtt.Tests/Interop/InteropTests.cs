@@ -9,8 +9,16 @@ namespace PatientStream.Mqtt.Tests.Interop;
 /// Interoperability with independent peers: Mosquitto's own clients and Eclipse paho (Python), both directions,
 /// both protocol versions. A payload with non-ASCII text and raw bytes proves it travels intact.
 /// </summary>
-public sealed class InteropTests(PlainBroker broker) : IClassFixture<PlainBroker>
+public sealed class InteropTests(PlainBroker broker) : IClassFixture<PlainBroker>, IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        BrokerLog.AssertNoProtocolComplaints(broker);
+        return Task.CompletedTask;
+    }
+
     private static readonly byte[] Payload = [.. Clients.Bytes("{\"v\":1,\"unit\":\"°C\",\"seq\":42}"), 0x00, 0xFF, 0x7F];
 
     public static TheoryData<MqttProtocolVersion, MqttQualityOfService> VersionsAndQoS => new()
