@@ -178,6 +178,11 @@ internal static class DefinitionGenerator
             ["min"] = el.GetProperty("min").GetInt32(),
             ["max"] = el.GetProperty("max").GetString(),
         };
+        if (el.TryGetProperty("isSummary", out var summary) && summary.GetBoolean())
+        {
+            node["s"] = true;
+        }
+
         if (el.TryGetProperty("contentReference", out var cr))
         {
             node["cr"] = cr.GetString()!.TrimStart('#');

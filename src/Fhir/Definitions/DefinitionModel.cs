@@ -9,7 +9,8 @@ public sealed record ElementDefinition(
     IReadOnlyList<string> Types,
     string? RequiredValueSet,
     IReadOnlyList<string> TargetTypes,
-    string? ContentReference)
+    string? ContentReference,
+    bool IsSummary)
 {
     public bool IsChoice => Path.EndsWith("[x]", StringComparison.Ordinal);
 

@@ -184,7 +184,8 @@ public sealed class FhirDefinitions
                 el.TryGetProperty("t", out var t) ? t.EnumerateArray().Select(x => x.GetString()!).ToList() : [],
                 el.TryGetProperty("b", out var vs) ? vs.GetString() : null,
                 el.TryGetProperty("r", out var targets) ? targets.EnumerateArray().Select(x => x.GetString()!).ToList() : [],
-                el.TryGetProperty("cr", out var cr) ? cr.GetString() : null);
+                el.TryGetProperty("cr", out var cr) ? cr.GetString() : null,
+                el.TryGetProperty("s", out var s) && s.GetBoolean());
             _elementsByPath[path] = element;
             var parent = path[..lastDot];
             if (!_childrenByParent.TryGetValue(parent, out var list))

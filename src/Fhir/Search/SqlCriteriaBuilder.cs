@@ -1,0 +1,225 @@
+using System.Globalization;
+using PatientStream.Fhir.Definitions;
+using PatientStream.Fhir.Errors;
+
+namespace PatientStream.Fhir.Search;
+
+/// <summary>
+/// Turns search criteria into SQL over the index tables (shared by SQLite and PostgreSQL: only portable SQL).
+/// Every condition is a set test on the resource row alias (<c>r.rid IN (...)</c>), so criteria compose by AND.
+/// </summary>
+public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameters parameters)
+{
+    public string Where(string alias, SearchQuery query)
+    {
+        var parts = new List<string> { $"{alias}.type = {parameters.Add(query.ResourceType)}", $"{alias}.deleted = 0" };
+        parts.AddRange(query.Criteria.Select(c => Criterion(alias, query.ResourceType, c)));
+        return string.Join(" AND ", parts);
+    }
+
+    public string Criterion(string alias, string resourceType, SearchCriterion c)
+    {
+        if (c.Has is { } has)
+        {
+            var s = alias + "s";
+            return $"{alias}.id IN (SELECT {alias}h.target_id FROM sp_reference {alias}h JOIN resource {s} ON {s}.rid = {alias}h.rid"
+                + $" WHERE {alias}h.type = {parameters.Add(has.SourceType)} AND {alias}h.param = {parameters.Add(has.ReferenceParameter)}"
+                + $" AND {alias}h.target_type = {parameters.Add(resourceType)} AND {s}.deleted = 0 AND {Criterion(s, has.SourceType, has.Criterion)})";
+        }
+
+        if (c.Chain.Count > 0)
+        {
+            var t = alias + "t";
+            var links = string.Join(" OR ", c.Chain.Select(l => $"({t}.type = {parameters.Add(l.TargetType)} AND {Criterion(t, l.TargetType, l.Criterion)})"));
+            return $"{alias}.rid IN (SELECT {alias}c.rid FROM sp_reference {alias}c JOIN resource {t} ON {t}.type = {alias}c.target_type AND {t}.id = {alias}c.target_id"
+                + $" WHERE {alias}c.type = {parameters.Add(resourceType)} AND {alias}c.param = {parameters.Add(c.Name)} AND {t}.deleted = 0 AND ({links}))";
+        }
+
+        if (c.Name == "_id")
+        {
+            var ids = string.Join(", ", c.Values.Select(v => parameters.Add(v)));
+            return c.Modifier == "not" ? $"{alias}.id NOT IN ({ids})" : $"{alias}.id IN ({ids})";
+        }
+
+        if (c.Name == "_lastUpdated")
+        {
+            return "(" + string.Join(" OR ", c.Values.Select(v => DateCondition(v, $"{alias}.last_updated", $"{alias}.last_updated"))) + ")";
+        }
+
+        var (table, param) = c.Modifier == "identifier" ? ("sp_token", c.Name + ":identifier") : (TableFor(c.Parameter.Type), c.Name);
+        var scope = $"SELECT rid FROM {table} WHERE type = {parameters.Add(resourceType)} AND param = {parameters.Add(param)}";
+        if (c.Modifier == "missing")
+        {
+            var missing = c.Values[0] == "true";
+            return missing ? $"{alias}.rid NOT IN ({scope})" : $"{alias}.rid IN ({scope})";
+        }
+
+        var ors = string.Join(" OR ", c.Values.Select(v => "(" + ValueCondition(c, v) + ")"));
+        return c.Modifier == "not"
+            ? $"{alias}.rid NOT IN ({scope} AND ({ors}))"
+            : $"{alias}.rid IN ({scope} AND ({ors}))";
+    }
+
+    public static string TableFor(SearchParamType type) => type switch
+    {
+        SearchParamType.String => "sp_string",
+        SearchParamType.Token => "sp_token",
+        SearchParamType.Reference => "sp_reference",
+        SearchParamType.Date => "sp_date",
+        SearchParamType.Quantity => "sp_quantity",
+        SearchParamType.Uri => "sp_uri",
+        SearchParamType.Number => "sp_number",
+        _ => throw new BadRequestException("UNSUPPORTED_PARAMETER", $"{type} parameters are not searchable."),
+    };
+
+    private string ValueCondition(SearchCriterion c, string value)
+    {
+        if (c.Modifier == "identifier")
+        {
+            return TokenCondition(value);
+        }
+
+        return c.Parameter.Type switch
+        {
+            SearchParamType.String => c.Modifier switch
+            {
+                "exact" => $"exact = {parameters.Add(value)}",
+                "contains" => $"normalized LIKE {parameters.Add("%" + Like(SearchIndexer.Normalize(value)) + "%")} ESCAPE '\\'",
+                _ => $"normalized LIKE {parameters.Add(Like(SearchIndexer.Normalize(value)) + "%")} ESCAPE '\\'",
+            },
+            SearchParamType.Token when c.Modifier == "text" => $"text LIKE {parameters.Add(Like(SearchIndexer.Normalize(value)) + "%")} ESCAPE '\\'",
+            SearchParamType.Token => TokenCondition(value),
+            SearchParamType.Reference => ReferenceCondition(c, value),
+            SearchParamType.Date => DateCondition(value, "low", "high"),
+            SearchParamType.Number => NumberCondition(value, "value"),
+            SearchParamType.Quantity => QuantityCondition(value),
+            SearchParamType.Uri => c.Modifier switch
+            {
+                "below" => $"uri LIKE {parameters.Add(Like(value) + "%")} ESCAPE '\\'",
+                "above" => $"{parameters.Add(value)} LIKE uri || '%'",
+                _ => $"uri = {parameters.Add(value)}",
+            },
+            _ => throw new BadRequestException("UNSUPPORTED_PARAMETER", $"'{c.Name}' is not searchable."),
+        };
+    }
+
+    private string TokenCondition(string value)
+    {
+        var bar = value.IndexOf('|', StringComparison.Ordinal);
+        if (bar < 0)
+        {
+            return $"code = {parameters.Add(value)}";
+        }
+
+        var system = value[..bar];
+        var code = value[(bar + 1)..];
+        var systemTest = system.Length == 0 ? "system IS NULL" : $"system = {parameters.Add(system)}";
+        return code.Length == 0 ? systemTest : $"{systemTest} AND code = {parameters.Add(code)}";
+    }
+
+    private string ReferenceCondition(SearchCriterion c, string value)
+    {
+        var typeModifier = c.Modifier is not null && definitions.IsResourceType(c.Modifier) ? c.Modifier : null;
+        if (Validation.ReferenceRules.TryParse(value, out var type, out var id) && type is not null && id is not null)
+        {
+            var typed = $"target_type = {parameters.Add(type)} AND target_id = {parameters.Add(id)}";
+            return value.Contains("://", StringComparison.Ordinal) ? $"url = {parameters.Add(value)} OR ({typed})" : typed;
+        }
+
+        if (value.Contains(':', StringComparison.Ordinal))
+        {
+            return $"url = {parameters.Add(value.Split('|')[0])}";
+        }
+
+        var byId = $"target_id = {parameters.Add(value)}";
+        return typeModifier is null ? byId : $"target_type = {parameters.Add(typeModifier)} AND {byId}";
+    }
+
+    private string DateCondition(string raw, string lowColumn, string highColumn)
+    {
+        var (prefix, text) = SplitPrefix(raw);
+        if (!Validation.FhirDateTime.TryParse(text, out var range))
+        {
+            throw new BadRequestException("INVALID_DATE", $"'{raw}' is not a valid date search value.");
+        }
+
+        var low = parameters.Add(range.LowTicks);
+        var high = parameters.Add(range.HighTicks);
+        return prefix switch
+        {
+            "eq" => $"{lowColumn} >= {low} AND {highColumn} <= {high}",
+            "ne" => $"NOT ({lowColumn} >= {low} AND {highColumn} <= {high})",
+            "gt" => $"{highColumn} > {high}",
+            "lt" => $"{lowColumn} < {low}",
+            "ge" => $"{highColumn} >= {low}",
+            "le" => $"{lowColumn} <= {high}",
+            "sa" => $"{lowColumn} > {high}",
+            "eb" => $"{highColumn} < {low}",
+            "ap" => ApproximateDate(range, lowColumn, highColumn),
+            _ => throw new BadRequestException("INVALID_PREFIX", $"Unknown prefix '{prefix}'."),
+        };
+    }
+
+    private string ApproximateDate(Validation.FhirDateRange range, string lowColumn, string highColumn)
+    {
+        // 'ap': within 10% of the distance between the value and now (at least a day), as the spec suggests.
+        var gap = Math.Abs((DateTimeOffset.UtcNow - range.Low).Ticks) / 10;
+        var slack = Math.Max(gap, TimeSpan.TicksPerDay);
+        return $"{highColumn} >= {parameters.Add(range.LowTicks - slack)} AND {lowColumn} <= {parameters.Add(range.HighTicks + slack)}";
+    }
+
+    private string NumberCondition(string raw, string column)
+    {
+        var (prefix, text) = SplitPrefix(raw);
+        if (!decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+        {
+            throw new BadRequestException("INVALID_NUMBER", $"'{raw}' is not a valid number search value.");
+        }
+
+        // Implicit precision: 100 matches [99.5, 100.5).
+        var scale = text.Contains('.', StringComparison.Ordinal) ? text.Length - text.IndexOf('.', StringComparison.Ordinal) - 1 : 0;
+        var half = 0.5m / (decimal)Math.Pow(10, scale);
+        var value = parameters.Add((double)number);
+        return prefix switch
+        {
+            "eq" => $"{column} >= {parameters.Add((double)(number - half))} AND {column} < {parameters.Add((double)(number + half))}",
+            "ne" => $"NOT ({column} >= {parameters.Add((double)(number - half))} AND {column} < {parameters.Add((double)(number + half))})",
+            "gt" or "sa" => $"{column} > {value}",
+            "lt" or "eb" => $"{column} < {value}",
+            "ge" => $"{column} >= {value}",
+            "le" => $"{column} <= {value}",
+            "ap" => $"{column} >= {parameters.Add((double)(number - Math.Abs(number / 10)))} AND {column} <= {parameters.Add((double)(number + Math.Abs(number / 10)))}",
+            _ => throw new BadRequestException("INVALID_PREFIX", $"Unknown prefix '{prefix}'."),
+        };
+    }
+
+    private string QuantityCondition(string raw)
+    {
+        var parts = raw.Split('|');
+        var condition = NumberCondition(parts[0], "value");
+        if (parts.Length == 3)
+        {
+            if (parts[1].Length > 0)
+            {
+                condition += $" AND system = {parameters.Add(parts[1])}";
+            }
+
+            if (parts[2].Length > 0)
+            {
+                condition += $" AND code = {parameters.Add(parts[2])}";
+            }
+        }
+        else if (parts.Length != 1)
+        {
+            throw new BadRequestException("INVALID_QUANTITY", $"'{raw}' is not of the form [prefix]number|system|code.");
+        }
+
+        return condition;
+    }
+
+    private static (string Prefix, string Value) SplitPrefix(string raw) =>
+        raw.Length > 2 && char.IsAsciiLetterLower(raw[0]) && char.IsAsciiLetterLower(raw[1]) ? (raw[..2], raw[2..]) : ("eq", raw);
+
+    private static string Like(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+}
