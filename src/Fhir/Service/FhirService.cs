@@ -87,7 +87,7 @@ public sealed class FhirService
 
     /// <summary>Search with a query string (<c>patient=Patient/1&amp;_count=50</c>). Unknown parameters are ignored unless <paramref name="strict"/>.</summary>
     public Task<SearchResult> SearchAsync(string type, string queryString, bool strict = false, CancellationToken cancellationToken = default) =>
-        SearchAsync(type, QueryString.Parse(queryString), strict, cancellationToken);
+        SearchAsync(type, FhirQuery.Parse(queryString), strict, cancellationToken);
 
     public async Task<SearchResult> SearchAsync(string type, IReadOnlyList<KeyValuePair<string, string>> parameters, bool strict, CancellationToken cancellationToken)
     {
@@ -108,7 +108,7 @@ public sealed class FhirService
             return null;
         }
 
-        var query = _parser.Parse(stored.ResourceType, QueryString.Parse(stored.QueryString), strict: false) with { Count = count };
+        var query = _parser.Parse(stored.ResourceType, FhirQuery.Parse(stored.QueryString), strict: false) with { Count = count };
         var page = await _store.PageAsync(stored, Math.Max(0, offset), Math.Clamp(count, 1, SearchQueryParser.MaxCount), cancellationToken).ConfigureAwait(false);
         var included = await IncludesAsync(query, page.Matches, cancellationToken).ConfigureAwait(false);
         return new SearchResult(query, page, included, query.Ignored);

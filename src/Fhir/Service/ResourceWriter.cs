@@ -120,7 +120,7 @@ internal sealed class ResourceWriter(FhirDefinitions definitions, TimeProvider c
 
     public Task<IReadOnlyList<ResourceKey>> MatchAsync(IStoreTransaction tx, string type, string query, int limit, CancellationToken ct)
     {
-        var pairs = QueryString.Parse(query);
+        var pairs = FhirQuery.Parse(query);
         if (pairs.Count == 0)
         {
             throw new BadRequestException("INVALID_CONDITION", "A conditional operation needs search criteria.");

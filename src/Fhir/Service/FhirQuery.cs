@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace PatientStream.Fhir.Service;
 
 /// <summary>Query strings as ordered key/value pairs (a repeated key is an AND, so repeats are kept).</summary>
-public static class QueryString
+public static class FhirQuery
 {
     public static IReadOnlyList<KeyValuePair<string, string>> Parse(string? query)
     {
