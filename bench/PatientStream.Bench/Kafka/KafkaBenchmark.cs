@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using PatientStream.Kafka;
+
+namespace PatientStream.Bench.Kafka;
+
+/// <summary>
+/// Our producer and consumer loop against raw librdkafka (Confluent.Kafka used directly) on the same mock cluster,
+/// same record size and count, in the same run.
+/// </summary>
+internal sealed class KafkaBenchmark : IBenchmark
+{
+    private const int RecordBytes = 100;
+
+    public string Name => "kafka";
+
+    public async Task<IReadOnlyList<BenchResult>> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
+    {
+        var count = settings.Scale(200_000, 20_000);
+        using var cluster = EmbeddedKafkaCluster.Start();
+        var options = cluster.Options("bench");
+        var payload = new byte[RecordBytes];
+        Random.Shared.NextBytes(payload);
+
+        var rawTopic = $"bench.raw.{Guid.NewGuid():N}";
+        var ourTopic = $"bench.ours.{Guid.NewGuid():N}";
+        var rawProduce = RawProduce(cluster.BootstrapServers, rawTopic, payload, count);
+        var ourProduce = await OurProduceAsync(options, ourTopic, payload, count, cancellationToken).ConfigureAwait(false);
+        var rawConsume = RawConsume(cluster.BootstrapServers, rawTopic, count, cancellationToken);
+        var ourConsume = await OurConsumeAsync(options, ourTopic, count, cancellationToken).ConfigureAwait(false);
+
+        return
+        [
+            new BenchResult("kafka produce (idempotent, acks=all, 100 B)", ourProduce, "msgs/s", "raw librdkafka produce", rawProduce, "≥ 0.8 × baseline", ourProduce >= 0.8 * rawProduce),
+            new BenchResult("kafka consume (consumer loop, commit per batch)", ourConsume, "msgs/s", "raw librdkafka consume", rawConsume, "≥ 0.5 × baseline", ourConsume >= 0.5 * rawConsume),
+        ];
+    }
+
+    private static double RawProduce(string bootstrap, string topic, byte[] payload, int count)
+    {
+        var config = new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All, EnableIdempotence = true, LingerMs = 5, QueueBufferingMaxMessages = 101_000 };
+        using var producer = new ProducerBuilder<Null, byte[]>(config).Build();
+        var failed = 0;
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            while (true)
+            {
+                try
+                {
+                    producer.Produce(topic, new Message<Null, byte[]> { Value = payload }, r => { if (r.Error.IsError) { Interlocked.Increment(ref failed); } });
+                    break;
+                }
+                catch (ProduceException<Null, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    producer.Flush(TimeSpan.FromMilliseconds(10));
+                }
+            }
+        }
+        producer.Flush(TimeSpan.FromMinutes(2));
+        watch.Stop();
+        return failed > 0 ? throw new InvalidOperationException($"{failed} raw deliveries failed") : count / watch.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> OurProduceAsync(KafkaOptions options, string topic, byte[] payload, int count, CancellationToken cancellationToken)
+    {
+        using var producer = new KafkaProducer(options);
+        var watch = Stopwatch.StartNew();
+        var pending = new List<Task<DeliveryReport>>(count);
+        for (var i = 0; i < count; i++)
+        {
+            pending.Add(producer.ProduceAsync(topic, null, payload, cancellationToken));
+        }
+        var reports = await Task.WhenAll(pending).ConfigureAwait(false);
+        watch.Stop();
+        var failed = reports.Count(r => !r.Delivered);
+        return failed > 0 ? throw new InvalidOperationException($"{failed} deliveries failed") : count / watch.Elapsed.TotalSeconds;
+    }
+
+    private static double RawConsume(string bootstrap, string topic, int count, CancellationToken cancellationToken)
+    {
+        var config = new ConsumerConfig { BootstrapServers = bootstrap, GroupId = $"raw-{Guid.NewGuid():N}", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = true };
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).Build();
+        consumer.Subscribe(topic);
+        var first = consumer.Consume(cancellationToken);
+        var watch = Stopwatch.StartNew();
+        var seen = first is null ? 0 : 1;
+        while (seen < count)
+        {
+            if (consumer.Consume(cancellationToken) is not null)
+            {
+                seen++;
+            }
+        }
+        watch.Stop();
+        consumer.Close();
+        return (count - 1) / watch.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> OurConsumeAsync(KafkaOptions options, string topic, int count, CancellationToken cancellationToken)
+    {
+        using var producer = new KafkaProducer(options);
+        var handler = new CountingHandler(count);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var loop = new ConsumerLoop(options, new ConsumerLoopOptions($"ours-{Guid.NewGuid():N}", [topic], "bench"), handler, producer);
+        var running = loop.RunAsync(stop.Token);
+        await handler.First.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var watch = Stopwatch.StartNew();
+        var firstBatch = handler.FirstBatchSize;
+        await handler.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        watch.Stop();
+        await stop.CancelAsync().ConfigureAwait(false);
+        await running.ConfigureAwait(false);
+        return (count - firstBatch) / watch.Elapsed.TotalSeconds;
+    }
+
+    private sealed class CountingHandler(int expected) : IRecordBatchHandler
+    {
+        private int _seen;
+
+        public TaskCompletionSource First { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int FirstBatchSize { get; private set; }
+
+        public Task<BatchOutcome> HandleAsync(IReadOnlyList<KafkaRecord> records, CancellationToken cancellationToken)
+        {
+            if (_seen == 0)
+            {
+                FirstBatchSize = records.Count;
+                First.TrySetResult();
+            }
+            _seen += records.Count;
+            if (_seen >= expected)
+            {
+                Done.TrySetResult();
+            }
+            return Task.FromResult(BatchOutcome.AllHandled);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using System.CommandLine;
+
+namespace PatientStream.Host.Commands;
+
+/// <summary><c>patientstream serve</c>: the hospital-side server.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var port = new Option<int>("--port") { Description = "TCP port on 127.0.0.1.", DefaultValueFactory = _ => 8080 };
+        var dataDir = new Option<string>("--data-dir") { Description = "Folder for the SQLite store and server state.", DefaultValueFactory = _ => "data" };
+        var store = new Option<string>("--store") { Description = "FHIR store: sqlite (embedded default) or postgres.", DefaultValueFactory = _ => "sqlite" };
+        store.AcceptOnlyFromAmong("sqlite", "postgres");
+        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string (with --store postgres)." };
+        var command = new Command("serve", "Run the hospital-side server: FHIR R4 API, consent decisions, device attestation.")
+        {
+            port, dataDir, store, postgres,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var settings = new ServerSettings(result.GetValue(port), Path.GetFullPath(result.GetValue(dataDir)!), result.GetValue(store)!, result.GetValue(postgres));
+            var problems = settings.Problems().ToList();
+            if (problems.Count > 0)
+            {
+                problems.ForEach(Console.Error.WriteLine);
+                return 2;
+            }
+            await using var app = ServerHost.Build(settings);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            Console.WriteLine($"serving on {settings.BaseUrl} (data in {settings.DataDirectory})");
+            foreach (var missing in ServerParts.NotYetBuilt)
+            {
+                Console.WriteLine($"  not built yet: {missing}");
+            }
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+}

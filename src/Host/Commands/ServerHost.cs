@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace PatientStream.Host.Commands;
+
+/// <summary>Settings of the hospital-side server.</summary>
+internal sealed record ServerSettings(int Port, string DataDirectory, string Store, string? PostgresConnectionString)
+{
+    public string BaseUrl => $"http://127.0.0.1:{Port}";
+
+    public IEnumerable<string> Problems()
+    {
+        if (Port is < 0 or > 65535)
+        {
+            yield return $"--port {Port} is not a TCP port.";
+        }
+        if (Store is not ("sqlite" or "postgres"))
+        {
+            yield return $"--store must be sqlite or postgres, not '{Store}'.";
+        }
+        if (Store == "postgres" && string.IsNullOrWhiteSpace(PostgresConnectionString))
+        {
+            yield return "--store postgres needs --postgres CONNSTRING.";
+        }
+    }
+}
+
+/// <summary>Builds the hospital-side web server (FHIR, consent and attestation APIs as they land).</summary>
+internal static class ServerHost
+{
+    public static WebApplication Build(ServerSettings settings, LogLevel minimumLevel = LogLevel.Warning)
+    {
+        Directory.CreateDirectory(settings.DataDirectory);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = settings.DataDirectory });
+        builder.WebHost.UseUrls(settings.BaseUrl);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(minimumLevel);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        var app = builder.Build();
+        app.MapGet("/health", () => Results.Json(new HealthReport("ok", ServerParts.Available), HostJsonContext.Default.HealthReport));
+        return app;
+    }
+}
+
+/// <summary>What the server offers today; the rest arrives with its issue.</summary>
+internal static class ServerParts
+{
+    public static IReadOnlyList<string> Available { get; } = ["health"];
+
+    public static IReadOnlyList<string> NotYetBuilt { get; } =
+    [
+        "FHIR R4 REST API (/fhir)",
+        "consent decision API (/consent/v1)",
+        "device attestation API (/attestation/v1)",
+    ];
+}
+
+internal sealed record HealthReport(string Status, IReadOnlyList<string> Parts);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(HealthReport))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class HostJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,14 @@
+using System.CommandLine;
+using PatientStream.Host.Commands;
+
+var root = new RootCommand("""
+    PatientStream: patient-generated device data and clinical records as FHIR R4, gated at the edge by device
+    attestation and patient consent.
+    """)
+{
+    ServeCommand.Create(),
+    DemoCommand.Create(),
+    TestCommand.Create(),
+    BenchCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();
