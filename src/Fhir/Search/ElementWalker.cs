@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PatientStream.Fhir.Definitions;
@@ -9,96 +10,95 @@ public readonly record struct TypedNode(JsonNode Node, string TypeCode);
 
 /// <summary>
 /// Walks a reduced search path (<c>Type.a.b</c>, <c>telecom[system=phone]</c>, <c>subject@Patient</c>) over a
-/// resource, using the definitions to follow choice elements and to know each value's type.
+/// resource, using the definitions to follow choice elements and to know each value's type. Paths are compiled
+/// once: each step is a direct property lookup, because indexing runs on every write.
 /// </summary>
 public static class ElementWalker
 {
+    private static readonly ConcurrentDictionary<string, CompiledPath> Paths = new(StringComparer.Ordinal);
+
     public static IEnumerable<TypedNode> Select(FhirDefinitions definitions, JsonObject resource, string path)
     {
-        var at = path.IndexOf('@', StringComparison.Ordinal);
-        string? targetType = null;
-        if (at >= 0)
-        {
-            targetType = path[(at + 1)..];
-            path = path[..at];
-        }
+        var results = new List<TypedNode>();
+        Collect(definitions, resource, path, results);
+        return results;
+    }
 
-        var segments = path.Split('.');
-        IEnumerable<(JsonNode Node, string DefPath, string TypeCode)> current = [(resource, segments[0], segments[0])];
-        for (var i = 1; i < segments.Length; i++)
+    /// <summary>Appends the values at <paramref name="path"/> to <paramref name="results"/>.</summary>
+    public static void Collect(FhirDefinitions definitions, JsonObject resource, string path, List<TypedNode> results)
+    {
+        Collect(definitions, resource, Paths.GetOrAdd(path, Compile), results);
+    }
+
+    public static void Collect(FhirDefinitions definitions, JsonObject resource, CompiledPath path, List<TypedNode> results)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        Walk(definitions, resource, path.Root, path, 0, string.Empty, results);
+    }
+
+    private static void Walk(FhirDefinitions definitions, JsonNode node, string defPath, CompiledPath path, int index, string typeCode, List<TypedNode> results)
+    {
+        if (index == path.Segments.Length)
         {
-            var (name, filterKey, filterValue) = ParseSegment(segments[i]);
-            current = current.SelectMany(c => Step(definitions, c.Node, c.DefPath, name)).ToList();
-            if (filterKey is not null)
+            if (path.TargetType is null || RefersTo(node, path.TargetType))
             {
-                current = current.Where(c => c.Node is JsonObject o && o[filterKey] is JsonValue v && v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() == filterValue).ToList();
+                results.Add(new TypedNode(node, typeCode));
             }
+
+            return;
         }
 
-        foreach (var (node, _, typeCode) in current)
+        if (node is not JsonObject obj)
         {
-            if (targetType is not null && !RefersTo(node, targetType))
+            return;
+        }
+
+        var segment = path.Segments[index];
+        foreach (var candidate in segment.Steps.GetOrAdd(defPath, (d, name) => Candidates(definitions, d, name), segment.Name))
+        {
+            if (!obj.TryGetPropertyValue(candidate.JsonName, out var value) || value is null)
             {
                 continue;
             }
 
-            yield return new TypedNode(node, typeCode);
+            if (value is JsonArray array)
+            {
+                foreach (var item in array)
+                {
+                    if (item is not null && Matches(item, segment))
+                    {
+                        Walk(definitions, item, candidate.NextDefPath, path, index + 1, candidate.TypeCode, results);
+                    }
+                }
+            }
+            else if (Matches(value, segment))
+            {
+                Walk(definitions, value, candidate.NextDefPath, path, index + 1, candidate.TypeCode, results);
+            }
         }
     }
+
+    private static bool Matches(JsonNode node, Segment segment) =>
+        segment.FilterKey is null
+        || (node is JsonObject o && o[segment.FilterKey] is JsonValue v && v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() == segment.FilterValue);
 
     private static bool RefersTo(JsonNode node, string targetType) =>
         node is JsonObject o && o["reference"] is JsonValue v && v.GetValueKind() == JsonValueKind.String
         && Validation.ReferenceRules.TryParse(v.GetValue<string>(), out var type, out _) && type == targetType;
 
-    private static (string Name, string? Key, string? Value) ParseSegment(string segment)
+    /// <summary>The JSON properties a path segment can be written as: the name itself, or each type of a choice.</summary>
+    private static Candidate[] Candidates(FhirDefinitions definitions, string defPath, string name)
     {
-        var open = segment.IndexOf('[', StringComparison.Ordinal);
-        if (open < 0)
+        var list = new List<Candidate>();
+        foreach (var (jsonName, match) in definitions.PropertyMap(defPath))
         {
-            return (segment, null, null);
+            if (jsonName == name || (match.Element.IsChoice && match.Element.Name == name))
+            {
+                list.Add(new Candidate(jsonName, match.TypeCode, NextDefinitionPath(definitions, match)));
+            }
         }
 
-        var eq = segment.IndexOf('=', open);
-        return (segment[..open], segment[(open + 1)..eq], segment[(eq + 1)..^1]);
-    }
-
-    private static IEnumerable<(JsonNode Node, string DefPath, string TypeCode)> Step(FhirDefinitions definitions, JsonNode node, string defPath, string name)
-    {
-        if (node is not JsonObject obj)
-        {
-            yield break;
-        }
-
-        var map = definitions.PropertyMap(defPath);
-        foreach (var (prop, value) in obj)
-        {
-            if (value is null || !map.TryGetValue(prop, out var match))
-            {
-                continue;
-            }
-
-            // A name may address the whole choice (effective) or one of its types (effectiveDateTime).
-            if (prop != name && (match.Element.Name != name || !match.Element.IsChoice))
-            {
-                continue;
-            }
-
-            var next = NextDefinitionPath(definitions, match);
-            if (value is JsonArray array)
-            {
-                foreach (var item in array)
-                {
-                    if (item is not null)
-                    {
-                        yield return (item, next, match.TypeCode);
-                    }
-                }
-            }
-            else
-            {
-                yield return (value, next, match.TypeCode);
-            }
-        }
+        return [.. list];
     }
 
     private static string NextDefinitionPath(FhirDefinitions definitions, ElementMatch match)
@@ -112,4 +112,55 @@ public static class ElementWalker
             ? match.Element.Path
             : match.TypeCode;
     }
+
+    public static CompiledPath Compile(string path)
+    {
+        var at = path.IndexOf('@', StringComparison.Ordinal);
+        string? targetType = null;
+        if (at >= 0)
+        {
+            targetType = path[(at + 1)..];
+            path = path[..at];
+        }
+
+        var parts = path.Split('.');
+        var segments = new Segment[parts.Length - 1];
+        for (var i = 1; i < parts.Length; i++)
+        {
+            var s = parts[i];
+            var open = s.IndexOf('[', StringComparison.Ordinal);
+            if (open < 0)
+            {
+                segments[i - 1] = new Segment(s, null, null, new ConcurrentDictionary<string, Candidate[]>(StringComparer.Ordinal));
+            }
+            else
+            {
+                var eq = s.IndexOf('=', open);
+                segments[i - 1] = new Segment(s[..open], s[(open + 1)..eq], s[(eq + 1)..^1], new ConcurrentDictionary<string, Candidate[]>(StringComparer.Ordinal));
+            }
+        }
+
+        return new CompiledPath(parts[0], segments, targetType);
+    }
+
+    /// <summary>A reduced search path compiled for walking; each segment caches its candidates per definition path.</summary>
+    public sealed class CompiledPath
+    {
+        internal CompiledPath(string root, Segment[] segments, string? targetType)
+        {
+            Root = root;
+            Segments = segments;
+            TargetType = targetType;
+        }
+
+        internal string Root { get; }
+
+        internal Segment[] Segments { get; }
+
+        internal string? TargetType { get; }
+    }
+
+    internal sealed record Segment(string Name, string? FilterKey, string? FilterValue, ConcurrentDictionary<string, Candidate[]> Steps);
+
+    internal sealed record Candidate(string JsonName, string TypeCode, string NextDefPath);
 }

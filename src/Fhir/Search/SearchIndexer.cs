@@ -10,23 +10,29 @@ namespace PatientStream.Fhir.Search;
 /// <summary>Extracts the index rows of every indexed search parameter of a resource, at write time.</summary>
 public sealed class SearchIndexer(FhirDefinitions definitions)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (SearchParameterDefinition Parameter, ElementWalker.CompiledPath[] Paths)[]> _plans = new(StringComparer.Ordinal);
+
+    // _id and _lastUpdated are answered from the resource table itself.
+    private (SearchParameterDefinition, ElementWalker.CompiledPath[])[] Plan(string resourceType) =>
+        [.. definitions.SearchParameters(resourceType).Values
+            .Where(sp => sp.Indexed && sp.Name is not ("_id" or "_lastUpdated"))
+            .Select(sp => (sp, sp.Paths.Select(ElementWalker.Compile).ToArray()))];
+
     public IndexEntries Extract(string resourceType, JsonObject resource)
     {
         var entries = new IndexEntries();
-        foreach (var (name, sp) in definitions.SearchParameters(resourceType))
+        var values = new List<TypedNode>();
+        foreach (var (sp, paths) in _plans.GetOrAdd(resourceType, Plan))
         {
-            // _id and _lastUpdated are answered from the resource table itself.
-            if (!sp.Indexed || name is "_id" or "_lastUpdated")
+            values.Clear();
+            foreach (var path in paths)
             {
-                continue;
+                ElementWalker.Collect(definitions, resource, path, values);
             }
 
-            foreach (var path in sp.Paths)
+            foreach (var value in values)
             {
-                foreach (var value in ElementWalker.Select(definitions, resource, path))
-                {
-                    Add(entries, sp, value);
-                }
+                Add(entries, sp, value);
             }
         }
 

@@ -189,7 +189,7 @@ internal sealed class BundleProcessor(IFhirStore store, ResourceWriter writer, F
             return new JsonObject
             {
                 ["resource"] = JsonNode.Parse(stored.Json),
-                ["response"] = new JsonObject { ["status"] = "200 OK", ["etag"] = ETags.Format(stored.VersionText), ["lastModified"] = ResourceWriter.FormatInstant(stored.LastUpdated) },
+                ["response"] = new JsonObject { ["status"] = "200 OK", ["etag"] = ETags.Format(stored.VersionText), ["lastModified"] = Validation.FhirDateTime.FormatInstant(stored.LastUpdated) },
             };
         }
         catch (FhirException ex)
@@ -236,7 +236,7 @@ internal sealed class BundleProcessor(IFhirStore store, ResourceWriter writer, F
         {
             response["location"] = $"{r.Type}/{r.Id}/_history/{r.VersionText}";
             response["etag"] = ETags.Format(r.VersionText);
-            response["lastModified"] = ResourceWriter.FormatInstant(r.LastUpdated);
+            response["lastModified"] = Validation.FhirDateTime.FormatInstant(r.LastUpdated);
             if (!r.Deleted)
             {
                 entry["fullUrl"] = $"{r.Type}/{r.Id}";

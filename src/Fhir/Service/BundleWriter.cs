@@ -18,7 +18,7 @@ public static class BundleWriter
         {
             ["resourceType"] = "Bundle",
             ["id"] = Guid.NewGuid().ToString(),
-            ["meta"] = new JsonObject { ["lastUpdated"] = ResourceWriter.FormatInstant(DateTimeOffset.UtcNow) },
+            ["meta"] = new JsonObject { ["lastUpdated"] = Validation.FhirDateTime.FormatInstant(DateTimeOffset.UtcNow) },
             ["type"] = "searchset",
         };
         if (page.Total is { } total && result.Query.Total != TotalMode.None)
@@ -106,7 +106,7 @@ public static class BundleWriter
             {
                 ["status"] = v.Deleted ? "204" : (v.VersionId == 1 ? "201" : "200"),
                 ["etag"] = ETags.Format(v.VersionText),
-                ["lastModified"] = ResourceWriter.FormatInstant(v.LastUpdated),
+                ["lastModified"] = Validation.FhirDateTime.FormatInstant(v.LastUpdated),
             };
             entries.Add(entry);
         }

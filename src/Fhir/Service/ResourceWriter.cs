@@ -172,7 +172,7 @@ internal sealed class ResourceWriter(FhirDefinitions definitions, TimeProvider c
         var newMeta = new JsonObject
         {
             ["versionId"] = version.ToString(CultureInfo.InvariantCulture),
-            ["lastUpdated"] = FormatInstant(lastUpdated),
+            ["lastUpdated"] = FhirDateTime.FormatInstant(lastUpdated),
         };
         foreach (var (k, v) in meta.ToList())
         {
@@ -193,8 +193,6 @@ internal sealed class ResourceWriter(FhirDefinitions definitions, TimeProvider c
 
         return stamped;
     }
-
-    public static string FormatInstant(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     private static StoredResource ToStored(ResourceWrite w) => new(w.Type, w.Id, w.VersionId, w.LastUpdated, w.Deleted, w.Method, w.Json);
 }

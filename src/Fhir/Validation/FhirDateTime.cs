@@ -16,6 +16,9 @@ public readonly record struct FhirDateRange(DateTimeOffset Low, DateTimeOffset H
 
 public static class FhirDateTime
 {
+    /// <summary>An instant as FHIR writes it (UTC, milliseconds).</summary>
+    public static string FormatInstant(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
     public static bool TryParse(string text, out FhirDateRange range)
     {
         range = default;
