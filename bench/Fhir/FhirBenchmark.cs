@@ -18,6 +18,7 @@ internal static class FhirBenchmark
         var patients = new List<string>();
         long resources = 0;
         var watch = Stopwatch.StartNew();
+        var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         for (var p = 0; p < options.Patients; p++)
         {
             var text = PatientBundle(p, options.PerPatient);
@@ -31,7 +32,11 @@ internal static class FhirBenchmark
         }
 
         var rate = resources / watch.Elapsed.TotalSeconds;
-        results.Add(new FhirBenchResult(target.Kind, "ingest (transaction Bundles of 1 Patient + Observations)", rate, "resources/s", target.Kind == "sqlite" ? "≥ 10,000" : "(no target)", target.Kind != "sqlite" || rate >= 10_000));
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
+        results.Add(new FhirBenchResult(target.Kind, "ingest (transaction Bundles of 1 Patient + Observations)", rate, "resources/s", target.Kind == "sqlite" ? "≥ 10,000" : string.Empty, target.Kind != "sqlite" || rate >= 10_000));
+
+        // Wall-clock figures depend on what else the machine runs; per CPU-second of this process they do not.
+        results.Add(new FhirBenchResult(target.Kind, "ingest per CPU-second of the server process", resources / cpu, "resources/cpu-s", string.Empty, true));
 
         var mid = PatientStream.Fhir.Validation.FhirDateTime.FormatInstant(Start.AddMinutes(options.PerPatient / 2));
         var random = new Random(42);

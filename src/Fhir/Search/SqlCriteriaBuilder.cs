@@ -12,13 +12,48 @@ public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameter
 {
     public string Where(string alias, SearchQuery query)
     {
+        ArgumentNullException.ThrowIfNull(query);
         var parts = new List<string> { $"{alias}.type = {parameters.Add(query.ResourceType)}", $"{alias}.deleted = 0" };
-        parts.AddRange(query.Criteria.Select(c => Criterion(alias, query.ResourceType, c)));
+        parts.AddRange(Ordered(query.Criteria).Select((c, i) => Criterion(alias, query.ResourceType, c, driver: i == 0)));
         return string.Join(" AND ", parts);
     }
 
-    public string Criterion(string alias, string resourceType, SearchCriterion c)
+    /// <summary>
+    /// The most selective criterion first: it drives the query as a set of row ids; the others are checked per
+    /// candidate row through the (rid, param) indexes, so a wide criterion (a date range, a common code) never has
+    /// to be materialised in full.
+    /// </summary>
+    private static IEnumerable<SearchCriterion> Ordered(IReadOnlyList<SearchCriterion> criteria) =>
+        criteria.OrderBy(Rank);
+
+    private static int Rank(SearchCriterion c)
     {
+        if (c.Modifier is "not" or "missing")
+        {
+            return 9;
+        }
+
+        if (c.Has is not null || c.Chain.Count > 0)
+        {
+            return 5;
+        }
+
+        return c.Name switch
+        {
+            "_id" => 0,
+            _ => c.Parameter.Type switch
+            {
+                SearchParamType.Reference => 1,
+                SearchParamType.Token when c.Modifier != "text" => c.Values.All(v => v.Contains('|', StringComparison.Ordinal)) ? 2 : 3,
+                SearchParamType.String or SearchParamType.Uri => 4,
+                _ => 6,
+            },
+        };
+    }
+
+    public string Criterion(string alias, string resourceType, SearchCriterion c, bool driver = true)
+    {
+        ArgumentNullException.ThrowIfNull(c);
         if (c.Has is { } has)
         {
             var s = alias + "s";
@@ -30,9 +65,10 @@ public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameter
         if (c.Chain.Count > 0)
         {
             var t = alias + "t";
+            var x = alias + "c";
             var links = string.Join(" OR ", c.Chain.Select(l => $"({t}.type = {parameters.Add(l.TargetType)} AND {Criterion(t, l.TargetType, l.Criterion)})"));
-            return $"{alias}.rid IN (SELECT {alias}c.rid FROM sp_reference {alias}c JOIN resource {t} ON {t}.type = {alias}c.target_type AND {t}.id = {alias}c.target_id"
-                + $" WHERE {alias}c.type = {parameters.Add(resourceType)} AND {alias}c.param = {parameters.Add(c.Name)} AND {t}.deleted = 0 AND ({links}))";
+            var inner = $"sp_reference {x} JOIN resource {t} ON {t}.type = {x}.target_type AND {t}.id = {x}.target_id";
+            return SetTest(alias, inner, x, resourceType, $"{x}.param = {parameters.Add(c.Name)} AND {t}.deleted = 0 AND ({links})", negate: false, driver);
         }
 
         if (c.Name == "_id")
@@ -47,17 +83,24 @@ public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameter
         }
 
         var (table, param) = c.Modifier == "identifier" ? ("sp_token", c.Name + ":identifier") : (TableFor(c.Parameter.Type), c.Name);
-        var scope = $"SELECT rid FROM {table} WHERE type = {parameters.Add(resourceType)} AND param = {parameters.Add(param)}";
+        var i = alias + "x";
+        var paramTest = $"{i}.param = {parameters.Add(param)}";
         if (c.Modifier == "missing")
         {
-            var missing = c.Values[0] == "true";
-            return missing ? $"{alias}.rid NOT IN ({scope})" : $"{alias}.rid IN ({scope})";
+            return SetTest(alias, $"{table} {i}", i, resourceType, paramTest, negate: c.Values[0] == "true", driver);
         }
 
         var ors = string.Join(" OR ", c.Values.Select(v => "(" + ValueCondition(c, v) + ")"));
-        return c.Modifier == "not"
-            ? $"{alias}.rid NOT IN ({scope} AND ({ors}))"
-            : $"{alias}.rid IN ({scope} AND ({ors}))";
+        return SetTest(alias, $"{table} {i}", i, resourceType, $"{paramTest} AND ({ors})", negate: c.Modifier == "not", driver);
+    }
+
+    /// <summary>"The row has a matching index row": as an id set when driving, as a correlated probe otherwise.</summary>
+    private string SetTest(string alias, string from, string inner, string resourceType, string condition, bool negate, bool driver)
+    {
+        var not = negate ? "NOT " : string.Empty;
+        return driver
+            ? $"{alias}.rid {not}IN (SELECT {inner}.rid FROM {from} WHERE {inner}.type = {parameters.Add(resourceType)} AND {condition})"
+            : $"{not}EXISTS (SELECT 1 FROM {from} WHERE {inner}.rid = {alias}.rid AND {condition})";
     }
 
     public static string TableFor(SearchParamType type) => type switch

@@ -14,10 +14,12 @@ namespace PatientStream.Fhir.Service;
 public sealed class FhirService
 {
     private const int MaxIncludes = 1000;
+    private const int MaxEverything = 10_000;
     private readonly IFhirStore _store;
     private readonly FhirDefinitions _definitions;
     private readonly ResourceWriter _writer;
     private readonly SearchQueryParser _parser;
+    private readonly Lazy<IReadOnlyDictionary<string, IReadOnlyList<string>>> _compartment;
 
     public FhirService(IFhirStore store, FhirDefinitions? definitions = null, TimeProvider? clock = null)
     {
@@ -26,6 +28,9 @@ public sealed class FhirService
         _writer = new ResourceWriter(_definitions, clock ?? TimeProvider.System);
         _parser = new SearchQueryParser(_definitions);
         Bundles = new BundleProcessor(store, _writer, this);
+        _compartment = new Lazy<IReadOnlyDictionary<string, IReadOnlyList<string>>>(() => _definitions.PatientCompartmentTypes
+            .Where(_definitions.IsResourceType)
+            .ToDictionary(t => t, t => _definitions.PatientCompartmentParameters(t), StringComparer.Ordinal));
     }
 
     public FhirDefinitions Definitions => _definitions;
@@ -122,30 +127,8 @@ public sealed class FhirService
     public async Task<IReadOnlyList<StoredResource>> EverythingAsync(string patientId, CancellationToken cancellationToken)
     {
         var patient = await ReadAsync("Patient", patientId, cancellationToken).ConfigureAwait(false);
-        var result = new List<StoredResource> { patient };
-        var seen = new HashSet<(string, string)> { ("Patient", patientId) };
-        foreach (var type in _definitions.PatientCompartmentTypes.Order(StringComparer.Ordinal))
-        {
-            if (type == "Patient" || !_definitions.IsResourceType(type))
-            {
-                continue;
-            }
-
-            var parameters = _definitions.SearchParameters(type);
-            foreach (var name in _definitions.PatientCompartmentParameters(type))
-            {
-                if (!parameters.TryGetValue(name, out var sp) || !sp.Indexed || sp.Type != SearchParamType.Reference)
-                {
-                    continue;
-                }
-
-                var query = new SearchQuery(type, [new SearchCriterion(name, sp, null, ["Patient/" + patientId])]) { Count = SearchQueryParser.MaxCount };
-                var page = await _store.SearchAsync(query, string.Empty, cancellationToken).ConfigureAwait(false);
-                result.AddRange(page.Matches.Where(m => seen.Add((m.Type, m.Id))));
-            }
-        }
-
-        return result;
+        var members = await _store.ReferencingAsync("Patient", patientId, _compartment.Value, MaxEverything, cancellationToken).ConfigureAwait(false);
+        return [patient, .. members.Where(m => m.Type != "Patient" || m.Id != patientId)];
     }
 
     private async Task<IReadOnlyList<StoredResource>> IncludesAsync(SearchQuery query, IReadOnlyList<StoredResource> matches, CancellationToken ct)

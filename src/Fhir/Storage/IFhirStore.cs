@@ -32,6 +32,9 @@ public interface IFhirStore : IAsyncDisposable
 
     Task<SearchPage> PageAsync(StoredSearch search, int offset, int count, CancellationToken cancellationToken);
 
+    /// <summary>Current resources that refer to a target through one of the given search parameters per type (compartments).</summary>
+    Task<IReadOnlyList<StoredResource>> ReferencingAsync(string targetType, string targetId, IReadOnlyDictionary<string, IReadOnlyList<string>> parametersByType, int limit, CancellationToken cancellationToken);
+
     /// <summary>Resources the given ones refer to through a reference search parameter (for _include).</summary>
     Task<IReadOnlyList<StoredResource>> IncludeAsync(IReadOnlyCollection<StoredResource> sources, IncludeSpec include, CancellationToken cancellationToken);
 

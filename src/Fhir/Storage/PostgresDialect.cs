@@ -16,6 +16,9 @@ public sealed class PostgresDialect(string connectionString) : SqlDialect
 
     protected override string RealType => "DOUBLE PRECISION";
 
+    // Each statement is a round trip: few, large statements (PostgreSQL allows 65535 parameters).
+    public override int RowsPerInsert => 1000;
+
     public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 

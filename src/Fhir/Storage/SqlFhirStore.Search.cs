@@ -22,31 +22,29 @@ public sealed partial class SqlFhirStore
         var ps = new SqlParameters();
         var where = new SqlCriteriaBuilder(definitions, ps).Where("r", query);
         var order = OrderBy(query, ps);
-        var limit = ps.Add((long)query.Count + 1);
-        var sql = $"SELECT r.rid FROM resource r WHERE {where} ORDER BY {order} LIMIT {limit}";
         List<long> rids;
         var connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            rids = await QueryLongsAsync(connection, null, sql, ps, cancellationToken).ConfigureAwait(false);
+            rids = await QueryLongsAsync(connection, null, $"SELECT r.rid FROM resource r WHERE {where} ORDER BY {order}", ps, cancellationToken).ConfigureAwait(false);
         }
 
         if (rids.Count <= query.Count)
         {
-            var all = await LoadByRidAsync(rids, cancellationToken).ConfigureAwait(false);
-            return new SearchPage(all, query.Total == TotalMode.None ? null : all.Count, null, 0, query.Count);
+            return new SearchPage(await LoadByRidAsync(rids, cancellationToken).ConfigureAwait(false), rids.Count, null, 0, query.Count);
         }
 
+        // More than one page: keep the ordered ids so that following pages do not shift while others write.
         var searchId = Guid.NewGuid().ToString("N");
-        var total = await WriteAsync(
+        await WriteAsync(
             async (tx, ct) =>
             {
-                var session = (SqlStoreTransaction)tx;
-                return await session.MaterializeAsync(searchId, query.ResourceType, queryString, where, order, ps, ct).ConfigureAwait(false);
+                await ((SqlStoreTransaction)tx).StoreSearchAsync(searchId, query.ResourceType, queryString, rids, ct).ConfigureAwait(false);
+                return true;
             },
             cancellationToken).ConfigureAwait(false);
-        var first = await LoadByRidAsync(rids.Take(query.Count).ToList(), cancellationToken).ConfigureAwait(false);
-        return new SearchPage(first, total, searchId, 0, query.Count);
+        var first = await LoadByRidAsync(rids.GetRange(0, query.Count), cancellationToken).ConfigureAwait(false);
+        return new SearchPage(first, rids.Count, searchId, 0, query.Count);
     }
 
     public async Task<long> CountAsync(SearchQuery query, CancellationToken cancellationToken)
@@ -186,6 +184,32 @@ public sealed partial class SqlFhirStore
         }
 
         return keys;
+    }
+
+    public async Task<IReadOnlyList<StoredResource>> ReferencingAsync(string targetType, string targetId, IReadOnlyDictionary<string, IReadOnlyList<string>> parametersByType, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parametersByType);
+        var rids = new List<long>();
+        var seen = new HashSet<long>();
+        var connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var command = CreateCommand(connection, null, "SELECT x.rid, x.type, x.param FROM sp_reference x WHERE x.target_type = @p0 AND x.target_id = @p1 ORDER BY x.rid", [targetType, targetId]);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && rids.Count < limit)
+                {
+                    var rid = reader.GetInt64(0);
+                    if (parametersByType.TryGetValue(reader.GetString(1), out var ps) && ps.Contains(reader.GetString(2)) && seen.Add(rid))
+                    {
+                        rids.Add(rid);
+                    }
+                }
+            }
+        }
+
+        return await LoadByRidAsync(rids, cancellationToken).ConfigureAwait(false);
     }
 
     internal static long RetentionCutoff() => (DateTimeOffset.UtcNow - SearchRetention).UtcTicks;

@@ -101,10 +101,11 @@ public sealed partial class SqlFhirStore(SqlDialect dialect, FhirDefinitions def
                 await using (transaction.ConfigureAwait(false))
                 {
                     await dialect.OnWriteTransactionStartAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
-                    var session = new SqlStoreTransaction(this, connection, transaction);
+                    var session = new SqlStoreTransaction(this, connection, transaction, dialect.RowsPerInsert);
                     await using (session.ConfigureAwait(false))
                     {
                         var result = await work(session, cancellationToken).ConfigureAwait(false);
+                        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
 
                         // Commit is not cancellable: once the work is done, a cancelled request must not half-apply it.
                         await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);

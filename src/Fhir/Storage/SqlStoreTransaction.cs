@@ -1,17 +1,39 @@
 using System.Data.Common;
+using System.Globalization;
+using System.Text;
 using PatientStream.Fhir.Search;
 
 namespace PatientStream.Fhir.Storage;
 
-/// <summary>One write transaction; index inserts reuse prepared commands because a transaction Bundle writes many rows.</summary>
-internal sealed class SqlStoreTransaction(SqlFhirStore store, DbConnection connection, DbTransaction transaction) : IStoreTransaction, IAsyncDisposable
+/// <summary>
+/// One write transaction. New rows are buffered and written with multi-row INSERTs (a transaction Bundle of
+/// Observations writes a dozen rows per resource); anything that reads flushes the buffer first, so reads inside
+/// the transaction always see its own writes. Row ids are assigned here: writers are serialised, so the next id
+/// is known.
+/// </summary>
+internal sealed class SqlStoreTransaction(SqlFhirStore store, DbConnection connection, DbTransaction transaction, int rowsPerStatement) : IStoreTransaction, IAsyncDisposable
 {
-    private static readonly string[] IndexTables = ["sp_string", "sp_token", "sp_reference", "sp_date", "sp_quantity", "sp_uri", "sp_number"];
+    private static readonly (string Table, string[] Columns)[] IndexTables =
+    [
+        ("sp_string", ["rid", "type", "param", "normalized", "exact"]),
+        ("sp_token", ["rid", "type", "param", "system", "code", "text"]),
+        ("sp_reference", ["rid", "type", "param", "target_type", "target_id", "url"]),
+        ("sp_date", ["rid", "type", "param", "low", "high"]),
+        ("sp_quantity", ["rid", "type", "param", "system", "code", "value"]),
+        ("sp_uri", ["rid", "type", "param", "uri"]),
+        ("sp_number", ["rid", "type", "param", "value"]),
+    ];
 
-    private readonly Dictionary<string, DbCommand> _prepared = new(StringComparer.Ordinal);
+    private static readonly string[] ResourceColumns = ["rid", "type", "id", "version", "last_updated", "deleted"];
+    private static readonly string[] VersionColumns = ["rid", "version", "last_updated", "deleted", "method", "json"];
+
+    private readonly Dictionary<string, List<object?[]>> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Table, int Rows), DbCommand> _commands = [];
+    private long _nextRid;
 
     public async Task<StoredResource?> ReadCurrentAsync(string type, string id, CancellationToken cancellationToken)
     {
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
         using var command = SqlFhirStore.CreateCommand(
             connection,
             transaction,
@@ -21,8 +43,11 @@ internal sealed class SqlStoreTransaction(SqlFhirStore store, DbConnection conne
         return rows.Count == 0 ? null : rows[0];
     }
 
-    public Task<IReadOnlyList<ResourceKey>> MatchAsync(SearchQuery query, int limit, CancellationToken cancellationToken) =>
-        store.MatchKeysAsync(connection, transaction, query, limit, cancellationToken);
+    public async Task<IReadOnlyList<ResourceKey>> MatchAsync(SearchQuery query, int limit, CancellationToken cancellationToken)
+    {
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        return await store.MatchKeysAsync(connection, transaction, query, limit, cancellationToken).ConfigureAwait(false);
+    }
 
     public async Task PutAsync(ResourceWrite write, CancellationToken cancellationToken)
     {
@@ -30,44 +55,38 @@ internal sealed class SqlStoreTransaction(SqlFhirStore store, DbConnection conne
         var ticks = write.LastUpdated.UtcTicks;
         var deleted = write.Deleted ? 1 : 0;
         long rid;
-        using (var upsert = SqlFhirStore.CreateCommand(
-            connection,
-            transaction,
-            "INSERT INTO resource (type, id, version, last_updated, deleted) VALUES (@p0, @p1, @p2, @p3, @p4) "
-            + "ON CONFLICT (type, id) DO UPDATE SET version = excluded.version, last_updated = excluded.last_updated, deleted = excluded.deleted RETURNING rid",
-            [write.Type, write.Id, write.VersionId, ticks, deleted]))
-        {
-            rid = Convert.ToInt64(await upsert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
-        }
 
-        await Prepared("version", "INSERT INTO resource_version (rid, version, last_updated, deleted, method, json) VALUES (@p0, @p1, @p2, @p3, @p4, @p5)", 6)
-            .RunAsync(cancellationToken, rid, write.VersionId, ticks, deleted, write.Method, write.Json).ConfigureAwait(false);
-        if (write.VersionId > 1)
+        // Version 1 is always a new row: deletions keep their row and go on counting.
+        if (write.VersionId == 1)
         {
-            foreach (var table in IndexTables)
+            rid = await NextRidAsync(cancellationToken).ConfigureAwait(false);
+            Buffer("resource", [rid, write.Type, write.Id, write.VersionId, ticks, deleted]);
+        }
+        else
+        {
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+            using (var find = SqlFhirStore.CreateCommand(connection, transaction, "SELECT rid FROM resource WHERE type = @p0 AND id = @p1", [write.Type, write.Id]))
             {
-                await Prepared("delete:" + table, $"DELETE FROM {table} WHERE rid = @p0", 1).RunAsync(cancellationToken, rid).ConfigureAwait(false);
+                rid = Convert.ToInt64(await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            }
+
+            await SqlFhirStore.ExecuteAsync(connection, transaction, "UPDATE resource SET version = @p0, last_updated = @p1, deleted = @p2 WHERE rid = @p3", [write.VersionId, ticks, deleted, rid], cancellationToken).ConfigureAwait(false);
+            foreach (var (table, _) in IndexTables)
+            {
+                await SqlFhirStore.ExecuteAsync(connection, transaction, $"DELETE FROM {table} WHERE rid = @p0", [rid], cancellationToken).ConfigureAwait(false);
             }
         }
 
+        Buffer("resource_version", [rid, write.VersionId, ticks, deleted, write.Method, write.Json]);
         if (!write.Deleted)
         {
-            await InsertIndexAsync(rid, write.Type, write.Index, cancellationToken).ConfigureAwait(false);
+            BufferIndex(rid, write.Type, write.Index);
         }
     }
 
-    /// <summary>Stores the full ordered result of a search that spans pages, and drops expired result sets.</summary>
-    public async Task<long> MaterializeAsync(string searchId, string type, string queryString, string where, string order, SqlParameters ps, CancellationToken ct)
+    /// <summary>Stores the ordered result of a search that spans pages, and drops expired result sets.</summary>
+    public async Task StoreSearchAsync(string searchId, string type, string queryString, IReadOnlyList<long> rids, CancellationToken ct)
     {
-        var args = ps.Items.Select(i => i.Value).ToList();
-        var idParam = "@p" + args.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        args.Add(searchId);
-        var total = await SqlFhirStore.ExecuteAsync(
-            connection,
-            transaction,
-            $"INSERT INTO search_result (search_id, pos, rid) SELECT {idParam}, ROW_NUMBER() OVER (ORDER BY {order}), r.rid FROM resource r WHERE {where}",
-            args,
-            ct).ConfigureAwait(false);
         var cutoff = SqlFhirStore.RetentionCutoff();
         await SqlFhirStore.ExecuteAsync(connection, transaction, "DELETE FROM search_result WHERE search_id IN (SELECT search_id FROM search_set WHERE created < @p0)", [cutoff], ct).ConfigureAwait(false);
         await SqlFhirStore.ExecuteAsync(connection, transaction, "DELETE FROM search_set WHERE created < @p0", [cutoff], ct).ConfigureAwait(false);
@@ -75,88 +94,149 @@ internal sealed class SqlStoreTransaction(SqlFhirStore store, DbConnection conne
             connection,
             transaction,
             "INSERT INTO search_set (search_id, type, query, total, created) VALUES (@p0, @p1, @p2, @p3, @p4)",
-            [searchId, type, queryString, (long)total, DateTimeOffset.UtcNow.UtcTicks],
+            [searchId, type, queryString, (long)rids.Count, DateTimeOffset.UtcNow.UtcTicks],
             ct).ConfigureAwait(false);
-        return total;
+        for (var i = 0; i < rids.Count; i++)
+        {
+            Buffer("search_result", [searchId, (long)i + 1, rids[i]]);
+        }
+
+        await FlushAsync(ct).ConfigureAwait(false);
     }
 
-    private async Task InsertIndexAsync(long rid, string type, IndexEntries index, CancellationToken ct)
+    /// <summary>Writes every buffered row; called before reads and before commit.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        foreach (var e in index.Strings)
+        // Parents first: resource rows, then versions, then index rows.
+        await FlushTableAsync("resource", ResourceColumns, cancellationToken).ConfigureAwait(false);
+        await FlushTableAsync("resource_version", VersionColumns, cancellationToken).ConfigureAwait(false);
+        foreach (var (table, columns) in IndexTables)
         {
-            await Prepared("sp_string", "INSERT INTO sp_string (rid, type, param, normalized, exact) VALUES (@p0, @p1, @p2, @p3, @p4)", 5)
-                .RunAsync(ct, rid, type, e.Param, e.Normalized, e.Exact).ConfigureAwait(false);
+            await FlushTableAsync(table, columns, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var e in index.Tokens)
-        {
-            await Prepared("sp_token", "INSERT INTO sp_token (rid, type, param, system, code, text) VALUES (@p0, @p1, @p2, @p3, @p4, @p5)", 6)
-                .RunAsync(ct, rid, type, e.Param, e.System, e.Code, e.Text).ConfigureAwait(false);
-        }
-
-        foreach (var e in index.References)
-        {
-            await Prepared("sp_reference", "INSERT INTO sp_reference (rid, type, param, target_type, target_id, url) VALUES (@p0, @p1, @p2, @p3, @p4, @p5)", 6)
-                .RunAsync(ct, rid, type, e.Param, e.TargetType, e.TargetId, e.Url).ConfigureAwait(false);
-        }
-
-        foreach (var e in index.Dates)
-        {
-            await Prepared("sp_date", "INSERT INTO sp_date (rid, type, param, low, high) VALUES (@p0, @p1, @p2, @p3, @p4)", 5)
-                .RunAsync(ct, rid, type, e.Param, e.Low, e.High).ConfigureAwait(false);
-        }
-
-        foreach (var e in index.Quantities)
-        {
-            await Prepared("sp_quantity", "INSERT INTO sp_quantity (rid, type, param, system, code, value) VALUES (@p0, @p1, @p2, @p3, @p4, @p5)", 6)
-                .RunAsync(ct, rid, type, e.Param, e.System, e.Code, (double)e.Value).ConfigureAwait(false);
-        }
-
-        foreach (var e in index.Uris)
-        {
-            await Prepared("sp_uri", "INSERT INTO sp_uri (rid, type, param, uri) VALUES (@p0, @p1, @p2, @p3)", 4)
-                .RunAsync(ct, rid, type, e.Param, e.Uri).ConfigureAwait(false);
-        }
-
-        foreach (var e in index.Numbers)
-        {
-            await Prepared("sp_number", "INSERT INTO sp_number (rid, type, param, value) VALUES (@p0, @p1, @p2, @p3)", 4)
-                .RunAsync(ct, rid, type, e.Param, (double)e.Value).ConfigureAwait(false);
-        }
-    }
-
-    private PreparedCommand Prepared(string key, string sql, int parameterCount)
-    {
-        if (!_prepared.TryGetValue(key, out var command))
-        {
-            command = SqlFhirStore.CreateCommand(connection, transaction, sql, Enumerable.Repeat<object>(DBNull.Value, parameterCount).ToArray());
-            _prepared[key] = command;
-        }
-
-        return new PreparedCommand(command);
+        await FlushTableAsync("search_result", ["search_id", "pos", "rid"], cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync()
     {
-        foreach (var command in _prepared.Values)
+        foreach (var command in _commands.Values)
         {
             command.Dispose();
         }
 
-        _prepared.Clear();
+        _commands.Clear();
         return ValueTask.CompletedTask;
     }
 
-    private readonly record struct PreparedCommand(DbCommand Command)
+    private void BufferIndex(long rid, string type, IndexEntries index)
     {
-        public async Task RunAsync(CancellationToken cancellationToken, params object?[] values)
+        foreach (var e in index.Strings)
         {
-            for (var i = 0; i < values.Length; i++)
+            Buffer("sp_string", [rid, type, e.Param, e.Normalized, e.Exact]);
+        }
+
+        foreach (var e in index.Tokens)
+        {
+            Buffer("sp_token", [rid, type, e.Param, e.System, e.Code, e.Text]);
+        }
+
+        foreach (var e in index.References)
+        {
+            Buffer("sp_reference", [rid, type, e.Param, e.TargetType, e.TargetId, e.Url]);
+        }
+
+        foreach (var e in index.Dates)
+        {
+            Buffer("sp_date", [rid, type, e.Param, e.Low, e.High]);
+        }
+
+        foreach (var e in index.Quantities)
+        {
+            Buffer("sp_quantity", [rid, type, e.Param, e.System, e.Code, (double)e.Value]);
+        }
+
+        foreach (var e in index.Uris)
+        {
+            Buffer("sp_uri", [rid, type, e.Param, e.Uri]);
+        }
+
+        foreach (var e in index.Numbers)
+        {
+            Buffer("sp_number", [rid, type, e.Param, (double)e.Value]);
+        }
+    }
+
+    private void Buffer(string table, object?[] row)
+    {
+        if (!_pending.TryGetValue(table, out var rows))
+        {
+            rows = [];
+            _pending[table] = rows;
+        }
+
+        rows.Add(row);
+    }
+
+    private async Task<long> NextRidAsync(CancellationToken cancellationToken)
+    {
+        if (_nextRid == 0)
+        {
+            using var max = SqlFhirStore.CreateCommand(connection, transaction, "SELECT COALESCE(MAX(rid), 0) FROM resource", []);
+            _nextRid = Convert.ToInt64(await max.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) + 1;
+        }
+
+        return _nextRid++;
+    }
+
+    private async Task FlushTableAsync(string table, string[] columns, CancellationToken cancellationToken)
+    {
+        if (!_pending.TryGetValue(table, out var rows) || rows.Count == 0)
+        {
+            return;
+        }
+
+        for (var start = 0; start < rows.Count; start += rowsPerStatement)
+        {
+            var count = Math.Min(rowsPerStatement, rows.Count - start);
+            var command = InsertCommand(table, columns, count);
+            var p = 0;
+            for (var r = start; r < start + count; r++)
             {
-                Command.Parameters[i].Value = values[i] ?? DBNull.Value;
+                foreach (var value in rows[r])
+                {
+                    command.Parameters[p++].Value = value ?? DBNull.Value;
+                }
             }
 
-            await Command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
+
+        rows.Clear();
+    }
+
+    private DbCommand InsertCommand(string table, string[] columns, int rows)
+    {
+        if (_commands.TryGetValue((table, rows), out var cached))
+        {
+            return cached;
+        }
+
+        var sql = new StringBuilder($"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ");
+        var n = 0;
+        for (var r = 0; r < rows; r++)
+        {
+            sql.Append(r == 0 ? "(" : ", (");
+            for (var c = 0; c < columns.Length; c++)
+            {
+                sql.Append(c == 0 ? "@p" : ", @p").Append(n++.ToString(CultureInfo.InvariantCulture));
+            }
+
+            sql.Append(')');
+        }
+
+        var command = SqlFhirStore.CreateCommand(connection, transaction, sql.ToString(), Enumerable.Repeat<object>(DBNull.Value, n).ToArray());
+        _commands[(table, rows)] = command;
+        return command;
     }
 }
