@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PatientStream.Fhir.Http;
+using PatientStream.Fhir.Tests.External;
 
 namespace PatientStream.Fhir.Tests.Http;
 
@@ -18,6 +19,9 @@ public sealed class FhirServerFixture : IAsyncLifetime
     public Uri BaseAddress { get; private set; } = null!;
 
     public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>Every resource the server returned to <see cref="Client"/>; checked against the official schema at the end.</summary>
+    public ResponseRecorder Recorder { get; } = new();
 
     public async Task InitializeAsync()
     {
@@ -34,11 +38,14 @@ public sealed class FhirServerFixture : IAsyncLifetime
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address.TrimEnd('/') + "/fhir/");
-        Client = new HttpClient(new HttpClientHandler { AutomaticDecompression = DecompressionMethods.None }) { BaseAddress = BaseAddress };
+        Client = new HttpClient(Recorder) { BaseAddress = BaseAddress };
     }
 
     public async Task DisposeAsync()
     {
+        // Every response the suite received must be valid FHIR per the official JSON schema.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var (code, report) = await Recorder.CheckSchemaAsync(timeout.Token);
         Client.Dispose();
         if (_app is not null)
         {
@@ -48,5 +55,9 @@ public sealed class FhirServerFixture : IAsyncLifetime
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
+        if (code != 0)
+        {
+            throw new InvalidOperationException("Responses failed the fhir.schema.json check: " + report);
+        }
     }
 }
