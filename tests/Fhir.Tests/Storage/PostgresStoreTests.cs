@@ -24,3 +24,10 @@ public sealed class PostgresSearchTests(PostgresFixture postgres) : SearchBehavi
     protected override async Task<IFhirStore> CreateStoreAsync() =>
         new SqlFhirStore(new PostgresDialect(await postgres.CreateDatabaseAsync("fhir")), FhirDefinitions.R4);
 }
+
+[Collection(PostgresServerGroup.Name)]
+public sealed class PostgresSearchModifierTests(PostgresFixture postgres) : SearchModifierBehaviour
+{
+    protected override async Task<IFhirStore> CreateStoreAsync() =>
+        new SqlFhirStore(new PostgresDialect(await postgres.CreateDatabaseAsync("fhir")), FhirDefinitions.R4);
+}

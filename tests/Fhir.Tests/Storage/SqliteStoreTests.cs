@@ -34,3 +34,12 @@ public sealed class SqliteSearchTests : SearchBehaviour, IDisposable
 
     public void Dispose() => _database.Dispose();
 }
+
+public sealed class SqliteSearchModifierTests : SearchModifierBehaviour, IDisposable
+{
+    private readonly SqliteTestDatabase _database = new();
+
+    protected override Task<IFhirStore> CreateStoreAsync() => Task.FromResult(_database.CreateStore());
+
+    public void Dispose() => _database.Dispose();
+}
