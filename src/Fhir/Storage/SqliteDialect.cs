@@ -30,7 +30,7 @@ public sealed class SqliteDialect : SqlDialect
     protected override string RealType => "REAL";
 
     // SQLite binds each named parameter by a linear search over the statement's names: keep statements small.
-    public override int RowsPerInsert => 32;
+    public override int RowsPerInsert => 8;
 
     public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
