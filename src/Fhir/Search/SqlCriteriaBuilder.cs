@@ -8,7 +8,7 @@ namespace PatientStream.Fhir.Search;
 /// Turns search criteria into SQL over the index tables (shared by SQLite and PostgreSQL: only portable SQL).
 /// Every condition is a set test on the resource row alias (<c>r.rid IN (...)</c>), so criteria compose by AND.
 /// </summary>
-public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameters parameters)
+public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameters parameters, Func<string, string, long> paramId)
 {
     public string Where(string alias, SearchQuery query)
     {
@@ -58,7 +58,7 @@ public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameter
         {
             var s = alias + "s";
             return $"{alias}.id IN (SELECT {alias}h.target_id FROM sp_reference {alias}h JOIN resource {s} ON {s}.rid = {alias}h.rid"
-                + $" WHERE {alias}h.type = {parameters.Add(has.SourceType)} AND {alias}h.param = {parameters.Add(has.ReferenceParameter)}"
+                + $" WHERE {alias}h.pid = {parameters.Add(paramId(has.SourceType, has.ReferenceParameter))}"
                 + $" AND {alias}h.target_type = {parameters.Add(resourceType)} AND {s}.deleted = 0 AND {Criterion(s, has.SourceType, has.Criterion)})";
         }
 
@@ -68,7 +68,7 @@ public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameter
             var x = alias + "c";
             var links = string.Join(" OR ", c.Chain.Select(l => $"({t}.type = {parameters.Add(l.TargetType)} AND {Criterion(t, l.TargetType, l.Criterion)})"));
             var inner = $"sp_reference {x} JOIN resource {t} ON {t}.type = {x}.target_type AND {t}.id = {x}.target_id";
-            return SetTest(alias, inner, x, resourceType, $"{x}.param = {parameters.Add(c.Name)} AND {t}.deleted = 0 AND ({links})", negate: false, driver);
+            return SetTest(alias, inner, x, $"{x}.pid = {parameters.Add(paramId(resourceType, c.Name))} AND {t}.deleted = 0 AND ({links})", negate: false, driver);
         }
 
         if (c.Name == "_id")
@@ -84,22 +84,23 @@ public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameter
 
         var (table, param) = c.Modifier == "identifier" ? ("sp_token", c.Name + ":identifier") : (TableFor(c.Parameter.Type), c.Name);
         var i = alias + "x";
-        var paramTest = $"{i}.param = {parameters.Add(param)}";
+        var paramTest = $"{i}.pid = {parameters.Add(paramId(resourceType, param))}";
         if (c.Modifier == "missing")
         {
-            return SetTest(alias, $"{table} {i}", i, resourceType, paramTest, negate: c.Values[0] == "true", driver);
+            return SetTest(alias, $"{table} {i}", i, paramTest, negate: c.Values[0] == "true", driver);
         }
 
         var ors = string.Join(" OR ", c.Values.Select(v => "(" + ValueCondition(c, v) + ")"));
-        return SetTest(alias, $"{table} {i}", i, resourceType, $"{paramTest} AND ({ors})", negate: c.Modifier == "not", driver);
+        return SetTest(alias, $"{table} {i}", i, $"{paramTest} AND ({ors})", negate: c.Modifier == "not", driver);
     }
 
     /// <summary>"The row has a matching index row": as an id set when driving, as a correlated probe otherwise.</summary>
-    private string SetTest(string alias, string from, string inner, string resourceType, string condition, bool negate, bool driver)
+    private static string SetTest(string alias, string from, string inner, string condition, bool negate, bool driver)
     {
+        // The parameter id in the condition already names the resource type.
         var not = negate ? "NOT " : string.Empty;
         return driver
-            ? $"{alias}.rid {not}IN (SELECT {inner}.rid FROM {from} WHERE {inner}.type = {parameters.Add(resourceType)} AND {condition})"
+            ? $"{alias}.rid {not}IN (SELECT {inner}.rid FROM {from} WHERE {condition})"
             : $"{not}EXISTS (SELECT 1 FROM {from} WHERE {inner}.rid = {alias}.rid AND {condition})";
     }
 

@@ -20,7 +20,7 @@ public sealed partial class SqlFhirStore
         }
 
         var ps = new SqlParameters();
-        var where = new SqlCriteriaBuilder(definitions, ps).Where("r", query);
+        var where = new SqlCriteriaBuilder(definitions, ps, ParamIds.Id).Where("r", query);
         var order = OrderBy(query, ps);
         List<long> rids;
         var connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -51,7 +51,7 @@ public sealed partial class SqlFhirStore
     {
         ArgumentNullException.ThrowIfNull(query);
         var ps = new SqlParameters();
-        var where = new SqlCriteriaBuilder(definitions, ps).Where("r", query);
+        var where = new SqlCriteriaBuilder(definitions, ps, ParamIds.Id).Where("r", query);
         var connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
@@ -109,7 +109,7 @@ public sealed partial class SqlFhirStore
                 + $" WHERE s.type = {ps.Add(include.SourceType)} AND s.id IN ({string.Join(", ", chunk.Select(ps.Add))}) AND x.target_type IS NOT NULL";
             if (!include.IsWildcard)
             {
-                sql += $" AND x.param = {ps.Add(include.Parameter)}";
+                sql += $" AND x.pid = {ps.Add(ParamIds.Id(include.SourceType, include.Parameter))}";
             }
 
             if (include.TargetType is not null)
@@ -149,12 +149,10 @@ public sealed partial class SqlFhirStore
             foreach (var chunk in byType.Select(t => t.Id).Distinct().Chunk(500))
             {
                 var ps = new SqlParameters();
-                var sql = $"SELECT DISTINCT x.rid FROM sp_reference x WHERE x.type = {ps.Add(include.SourceType)}"
-                    + $" AND x.target_type = {ps.Add(byType.Key)} AND x.target_id IN ({string.Join(", ", chunk.Select(ps.Add))})";
-                if (!include.IsWildcard)
-                {
-                    sql += $" AND x.param = {ps.Add(include.Parameter)}";
-                }
+                var sql = $"SELECT DISTINCT x.rid FROM sp_reference x WHERE x.target_type = {ps.Add(byType.Key)} AND x.target_id IN ({string.Join(", ", chunk.Select(ps.Add))})";
+                sql += include.IsWildcard
+                    ? $" AND x.pid IN (SELECT pid FROM sp_param WHERE type = {ps.Add(include.SourceType)})"
+                    : $" AND x.pid = {ps.Add(ParamIds.Id(include.SourceType, include.Parameter))}";
 
                 var connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
                 await using (connection.ConfigureAwait(false))
@@ -170,7 +168,7 @@ public sealed partial class SqlFhirStore
     internal async Task<IReadOnlyList<ResourceKey>> MatchKeysAsync(DbConnection connection, DbTransaction transaction, SearchQuery query, int limit, CancellationToken cancellationToken)
     {
         var ps = new SqlParameters();
-        var where = new SqlCriteriaBuilder(definitions, ps).Where("r", query);
+        var where = new SqlCriteriaBuilder(definitions, ps, ParamIds.Id).Where("r", query);
         var sql = $"SELECT r.type, r.id FROM resource r WHERE {where} ORDER BY r.rid LIMIT {ps.Add((long)limit)}";
         using var command = CreateCommand(connection, transaction, sql, ps.Items.Select(i => i.Value).ToList());
         var keys = new List<ResourceKey>();
@@ -194,14 +192,15 @@ public sealed partial class SqlFhirStore
         var connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            using var command = CreateCommand(connection, null, "SELECT x.rid, x.type, x.param FROM sp_reference x WHERE x.target_type = @p0 AND x.target_id = @p1 ORDER BY x.rid", [targetType, targetId]);
+            using var command = CreateCommand(connection, null, "SELECT x.rid, x.pid FROM sp_reference x WHERE x.target_type = @p0 AND x.target_id = @p1 ORDER BY x.rid", [targetType, targetId]);
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && rids.Count < limit)
                 {
                     var rid = reader.GetInt64(0);
-                    if (parametersByType.TryGetValue(reader.GetString(1), out var ps) && ps.Contains(reader.GetString(2)) && seen.Add(rid))
+                    var (type, param) = ParamIds.Pair(reader.GetInt64(1));
+                    if (parametersByType.TryGetValue(type, out var ps) && ps.Contains(param) && seen.Add(rid))
                     {
                         rids.Add(rid);
                     }
@@ -215,7 +214,7 @@ public sealed partial class SqlFhirStore
     internal static long RetentionCutoff() => (DateTimeOffset.UtcNow - SearchRetention).UtcTicks;
 
     /// <summary>ORDER BY for _sort keys (nulls last, ties broken by insertion order so paging is deterministic).</summary>
-    private static string OrderBy(SearchQuery query, SqlParameters ps)
+    private string OrderBy(SearchQuery query, SqlParameters ps)
     {
         var keys = new List<string>();
         foreach (var key in query.Sort)
@@ -243,7 +242,7 @@ public sealed partial class SqlFhirStore
                     _ => "value",
                 };
                 var aggregate = key.Descending ? "MAX" : "MIN";
-                expression = $"(SELECT {aggregate}(o.{column}) FROM {table} o WHERE o.rid = r.rid AND o.param = {ps.Add(key.Parameter.Name)})";
+                expression = $"(SELECT {aggregate}(o.{column}) FROM {table} o WHERE o.rid = r.rid AND o.pid = {ps.Add(ParamIds.Id(query.ResourceType, key.Parameter.Name))})";
             }
 
             keys.Add($"CASE WHEN {expression} IS NULL THEN 1 ELSE 0 END, {expression}{direction}");

@@ -15,8 +15,11 @@ public sealed partial class SqlFhirStore(SqlDialect dialect, FhirDefinitions def
     // Writers are serialised in-process (and across processes by the dialect): SQLite allows one writer anyway, and
     // one global write order keeps version numbering and conditional operations simple and identical on both stores.
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private SearchParamIds? _paramIds;
 
     public string Kind => dialect.Kind;
+
+    internal SearchParamIds ParamIds => _paramIds ?? throw new InvalidOperationException("The store is not initialised: call InitializeAsync first.");
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -28,6 +31,8 @@ public sealed partial class SqlFhirStore(SqlDialect dialect, FhirDefinitions def
             {
                 await ExecuteAsync(connection, null, ddl, [], cancellationToken).ConfigureAwait(false);
             }
+
+            _paramIds = await SearchParamIds.LoadAsync(connection, definitions, cancellationToken).ConfigureAwait(false);
         }
     }
 

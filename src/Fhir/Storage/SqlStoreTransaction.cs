@@ -15,13 +15,13 @@ internal sealed class SqlStoreTransaction(SqlFhirStore store, DbConnection conne
 {
     private static readonly (string Table, string[] Columns)[] IndexTables =
     [
-        ("sp_string", ["rid", "type", "param", "normalized", "exact"]),
-        ("sp_token", ["rid", "type", "param", "system", "code", "text"]),
-        ("sp_reference", ["rid", "type", "param", "target_type", "target_id", "url"]),
-        ("sp_date", ["rid", "type", "param", "low", "high"]),
-        ("sp_quantity", ["rid", "type", "param", "system", "code", "value"]),
-        ("sp_uri", ["rid", "type", "param", "uri"]),
-        ("sp_number", ["rid", "type", "param", "value"]),
+        ("sp_string", ["rid", "pid", "normalized", "exact"]),
+        ("sp_token", ["rid", "pid", "system", "code", "text"]),
+        ("sp_reference", ["rid", "pid", "target_type", "target_id", "url"]),
+        ("sp_date", ["rid", "pid", "low", "high"]),
+        ("sp_quantity", ["rid", "pid", "system", "code", "value"]),
+        ("sp_uri", ["rid", "pid", "uri"]),
+        ("sp_number", ["rid", "pid", "value"]),
     ];
 
     private static readonly string[] ResourceColumns = ["rid", "type", "id", "version", "last_updated", "deleted"];
@@ -131,39 +131,40 @@ internal sealed class SqlStoreTransaction(SqlFhirStore store, DbConnection conne
 
     private void BufferIndex(long rid, string type, IndexEntries index)
     {
+        var ids = store.ParamIds;
         foreach (var e in index.Strings)
         {
-            Buffer("sp_string", [rid, type, e.Param, e.Normalized, e.Exact]);
+            Buffer("sp_string", [rid, ids.Id(type, e.Param), e.Normalized, e.Exact]);
         }
 
         foreach (var e in index.Tokens)
         {
-            Buffer("sp_token", [rid, type, e.Param, e.System, e.Code, e.Text]);
+            Buffer("sp_token", [rid, ids.Id(type, e.Param), e.System, e.Code, e.Text]);
         }
 
         foreach (var e in index.References)
         {
-            Buffer("sp_reference", [rid, type, e.Param, e.TargetType, e.TargetId, e.Url]);
+            Buffer("sp_reference", [rid, ids.Id(type, e.Param), e.TargetType, e.TargetId, e.Url]);
         }
 
         foreach (var e in index.Dates)
         {
-            Buffer("sp_date", [rid, type, e.Param, e.Low, e.High]);
+            Buffer("sp_date", [rid, ids.Id(type, e.Param), e.Low, e.High]);
         }
 
         foreach (var e in index.Quantities)
         {
-            Buffer("sp_quantity", [rid, type, e.Param, e.System, e.Code, (double)e.Value]);
+            Buffer("sp_quantity", [rid, ids.Id(type, e.Param), e.System, e.Code, (double)e.Value]);
         }
 
         foreach (var e in index.Uris)
         {
-            Buffer("sp_uri", [rid, type, e.Param, e.Uri]);
+            Buffer("sp_uri", [rid, ids.Id(type, e.Param), e.Uri]);
         }
 
         foreach (var e in index.Numbers)
         {
-            Buffer("sp_number", [rid, type, e.Param, (double)e.Value]);
+            Buffer("sp_number", [rid, ids.Id(type, e.Param), (double)e.Value]);
         }
     }
 
