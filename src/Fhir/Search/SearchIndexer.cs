@@ -15,7 +15,7 @@ public sealed class SearchIndexer(FhirDefinitions definitions)
     // _id and _lastUpdated are answered from the resource table itself.
     private (SearchParameterDefinition, ElementWalker.CompiledPath[])[] Plan(string resourceType) =>
         [.. definitions.SearchParameters(resourceType).Values
-            .Where(sp => sp.Indexed && sp.Name is not ("_id" or "_lastUpdated"))
+            .Where(sp => sp.Indexed && sp.Name is not ("_id" or "_lastUpdated") && IndexLayout.For(definitions).IsStored(resourceType, sp.Name))
             .Select(sp => (sp, sp.Paths.Select(ElementWalker.Compile).ToArray()))];
 
     public IndexEntries Extract(string resourceType, JsonObject resource)

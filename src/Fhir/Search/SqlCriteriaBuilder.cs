@@ -10,11 +10,34 @@ namespace PatientStream.Fhir.Search;
 /// </summary>
 public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameters parameters, Func<string, string, long> paramId)
 {
+    private readonly IndexLayout _layout = IndexLayout.For(definitions);
+
+    /// <summary>
+    /// "The index row belongs to this parameter": its stored parameter id(s), and for a parameter that is another
+    /// restricted to one target type, the target type (reference rows only).
+    /// </summary>
+    public string ParamTest(string alias, string resourceType, string param, bool referenceRows, string suffix = "")
+    {
+        var target = _layout.Resolve(resourceType, param);
+        var ids = target.StoredParams.Select(p => parameters.Add(paramId(resourceType, p + suffix))).ToList();
+        var test = ids.Count == 1 ? $"{alias}.pid = {ids[0]}" : $"{alias}.pid IN ({string.Join(", ", ids)})";
+        return target.TargetType is not null && referenceRows ? $"{test} AND {alias}.target_type = {parameters.Add(target.TargetType)}" : test;
+    }
+
     public string Where(string alias, SearchQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var parts = new List<string> { $"{alias}.type = {parameters.Add(query.ResourceType)}", $"{alias}.deleted = 0" };
-        parts.AddRange(Ordered(query.Criteria).Select((c, i) => Criterion(alias, query.ResourceType, c, driver: i == 0)));
+        var ordered = Ordered(query.Criteria).ToList();
+        var parts = new List<string> { $"{alias}.deleted = 0" };
+
+        // A driving index criterion already names the type through its parameter id. Leaving the type test out
+        // matters: with it, SQLite prefers walking every row of the type over looking up the driver's row ids.
+        if (ordered.Count == 0 || !DriverImpliesType(ordered[0]))
+        {
+            parts.Insert(0, $"{alias}.type = {parameters.Add(query.ResourceType)}");
+        }
+
+        parts.AddRange(ordered.Select((c, i) => Criterion(alias, query.ResourceType, c, driver: i == 0)));
         return string.Join(" AND ", parts);
     }
 
@@ -25,6 +48,9 @@ public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameter
     /// </summary>
     private static IEnumerable<SearchCriterion> Ordered(IReadOnlyList<SearchCriterion> criteria) =>
         criteria.OrderBy(Rank);
+
+    private static bool DriverImpliesType(SearchCriterion c) =>
+        c.Has is null && c.Name is not ("_id" or "_lastUpdated") && c.Modifier is not ("not" or "missing");
 
     private static int Rank(SearchCriterion c)
     {
@@ -58,7 +84,7 @@ public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameter
         {
             var s = alias + "s";
             return $"{alias}.id IN (SELECT {alias}h.target_id FROM sp_reference {alias}h JOIN resource {s} ON {s}.rid = {alias}h.rid"
-                + $" WHERE {alias}h.pid = {parameters.Add(paramId(has.SourceType, has.ReferenceParameter))}"
+                + $" WHERE {ParamTest(alias + "h", has.SourceType, has.ReferenceParameter, referenceRows: true)}"
                 + $" AND {alias}h.target_type = {parameters.Add(resourceType)} AND {s}.deleted = 0 AND {Criterion(s, has.SourceType, has.Criterion)})";
         }
 
@@ -68,7 +94,7 @@ public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameter
             var x = alias + "c";
             var links = string.Join(" OR ", c.Chain.Select(l => $"({t}.type = {parameters.Add(l.TargetType)} AND {Criterion(t, l.TargetType, l.Criterion)})"));
             var inner = $"sp_reference {x} JOIN resource {t} ON {t}.type = {x}.target_type AND {t}.id = {x}.target_id";
-            return SetTest(alias, inner, x, $"{x}.pid = {parameters.Add(paramId(resourceType, c.Name))} AND {t}.deleted = 0 AND ({links})", negate: false, driver);
+            return SetTest(alias, inner, x, $"{ParamTest(x, resourceType, c.Name, referenceRows: true)} AND {t}.deleted = 0 AND ({links})", negate: false, driver);
         }
 
         if (c.Name == "_id")
@@ -82,9 +108,10 @@ public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameter
             return "(" + string.Join(" OR ", c.Values.Select(v => DateCondition(v, $"{alias}.last_updated", $"{alias}.last_updated"))) + ")";
         }
 
-        var (table, param) = c.Modifier == "identifier" ? ("sp_token", c.Name + ":identifier") : (TableFor(c.Parameter.Type), c.Name);
+        var identifier = c.Modifier == "identifier";
+        var table = identifier ? "sp_token" : TableFor(c.Parameter.Type);
         var i = alias + "x";
-        var paramTest = $"{i}.pid = {parameters.Add(paramId(resourceType, param))}";
+        var paramTest = ParamTest(i, resourceType, c.Name, referenceRows: table == "sp_reference", identifier ? ":identifier" : string.Empty);
         if (c.Modifier == "missing")
         {
             return SetTest(alias, $"{table} {i}", i, paramTest, negate: c.Values[0] == "true", driver);

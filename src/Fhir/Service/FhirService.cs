@@ -30,7 +30,13 @@ public sealed class FhirService
         Bundles = new BundleProcessor(store, _writer, this);
         _compartment = new Lazy<IReadOnlyDictionary<string, IReadOnlyList<string>>>(() => _definitions.PatientCompartmentTypes
             .Where(_definitions.IsResourceType)
-            .ToDictionary(t => t, t => _definitions.PatientCompartmentParameters(t), StringComparer.Ordinal));
+            .ToDictionary(
+                t => t,
+                t => (IReadOnlyList<string>)_definitions.PatientCompartmentParameters(t)
+                    .SelectMany(p => IndexLayout.For(_definitions).Resolve(t, p).StoredParams)
+                    .Distinct(StringComparer.Ordinal)
+                    .ToList(),
+                StringComparer.Ordinal));
     }
 
     public FhirDefinitions Definitions => _definitions;

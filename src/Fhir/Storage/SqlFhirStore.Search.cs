@@ -109,7 +109,7 @@ public sealed partial class SqlFhirStore
                 + $" WHERE s.type = {ps.Add(include.SourceType)} AND s.id IN ({string.Join(", ", chunk.Select(ps.Add))}) AND x.target_type IS NOT NULL";
             if (!include.IsWildcard)
             {
-                sql += $" AND x.pid = {ps.Add(ParamIds.Id(include.SourceType, include.Parameter))}";
+                sql += " AND " + new SqlCriteriaBuilder(definitions, ps, ParamIds.Id).ParamTest("x", include.SourceType, include.Parameter, referenceRows: true);
             }
 
             if (include.TargetType is not null)
@@ -152,7 +152,7 @@ public sealed partial class SqlFhirStore
                 var sql = $"SELECT DISTINCT x.rid FROM sp_reference x WHERE x.target_type = {ps.Add(byType.Key)} AND x.target_id IN ({string.Join(", ", chunk.Select(ps.Add))})";
                 sql += include.IsWildcard
                     ? $" AND x.pid IN (SELECT pid FROM sp_param WHERE type = {ps.Add(include.SourceType)})"
-                    : $" AND x.pid = {ps.Add(ParamIds.Id(include.SourceType, include.Parameter))}";
+                    : " AND " + new SqlCriteriaBuilder(definitions, ps, ParamIds.Id).ParamTest("x", include.SourceType, include.Parameter, referenceRows: true);
 
                 var connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
                 await using (connection.ConfigureAwait(false))
@@ -242,7 +242,8 @@ public sealed partial class SqlFhirStore
                     _ => "value",
                 };
                 var aggregate = key.Descending ? "MAX" : "MIN";
-                expression = $"(SELECT {aggregate}(o.{column}) FROM {table} o WHERE o.rid = r.rid AND o.pid = {ps.Add(ParamIds.Id(query.ResourceType, key.Parameter.Name))})";
+                var paramTest = new SqlCriteriaBuilder(definitions, ps, ParamIds.Id).ParamTest("o", query.ResourceType, key.Parameter.Name, referenceRows: key.Parameter.Type == SearchParamType.Reference);
+                expression = $"(SELECT {aggregate}(o.{column}) FROM {table} o WHERE o.rid = r.rid AND {paramTest})";
             }
 
             keys.Add($"CASE WHEN {expression} IS NULL THEN 1 ELSE 0 END, {expression}{direction}");
