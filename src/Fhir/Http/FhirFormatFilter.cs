@@ -14,7 +14,8 @@ internal sealed class FhirFormatFilter : IEndpointFilter
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
         var request = context.HttpContext.Request;
-        var format = request.Query["_format"].ToString();
+        // An unescaped '+' in a query string arrives as a space: "application/fhir+json" becomes "application/fhir json".
+        var format = request.Query["_format"].ToString().Replace(' ', '+');
         if (format.Length > 0 && !JsonFormats.Any(f => format.StartsWith(f, StringComparison.OrdinalIgnoreCase)))
         {
             throw new FhirException(HttpStatusCode.NotAcceptable, "UNSUPPORTED_FORMAT", $"_format '{format}' is not supported; this server returns application/fhir+json.");

@@ -177,6 +177,8 @@ public sealed class RestApiTests(FhirServerFixture server) : IClassFixture<FhirS
     {
         using var xml = await _client.GetAsync("metadata?_format=xml");
         Assert.Equal(HttpStatusCode.NotAcceptable, xml.StatusCode);
+        using var unescaped = await _client.GetAsync("metadata?_format=application/fhir+json");
+        Assert.Equal(HttpStatusCode.OK, unescaped.StatusCode);
         using var unknownType = await _client.GetAsync("NotAType/1");
         Assert.Equal(HttpStatusCode.NotFound, unknownType.StatusCode);
         using var route = await _client.GetAsync("Patient/1/2/3/4");
