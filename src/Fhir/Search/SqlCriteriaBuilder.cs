@@ -16,12 +16,18 @@ public sealed class SqlCriteriaBuilder(FhirDefinitions definitions, SqlParameter
     /// "The index row belongs to this parameter": its stored parameter id(s), and for a parameter that is another
     /// restricted to one target type, the target type (reference rows only).
     /// </summary>
-    public string ParamTest(string alias, string resourceType, string param, bool referenceRows, string suffix = "")
+    /// <remarks>
+    /// With <paramref name="probeOnly"/> the test is written so that no index can serve it (<c>pid + 0</c>): for rows
+    /// already reached by row id, where an index on the parameter alone would mean walking all of its rows.
+    /// </remarks>
+    public string ParamTest(string alias, string resourceType, string param, bool referenceRows, string suffix = "", bool probeOnly = false)
     {
         var target = _layout.Resolve(resourceType, param);
         var ids = target.StoredParams.Select(p => parameters.Add(paramId(resourceType, p + suffix))).ToList();
-        var test = ids.Count == 1 ? $"{alias}.pid = {ids[0]}" : $"{alias}.pid IN ({string.Join(", ", ids)})";
-        return target.TargetType is not null && referenceRows ? $"{test} AND {alias}.target_type = {parameters.Add(target.TargetType)}" : test;
+        var pid = probeOnly ? $"({alias}.pid + 0)" : $"{alias}.pid";
+        var test = ids.Count == 1 ? $"{pid} = {ids[0]}" : $"{pid} IN ({string.Join(", ", ids)})";
+        var targetType = probeOnly ? $"({alias}.target_type || '')" : $"{alias}.target_type";
+        return target.TargetType is not null && referenceRows ? $"{test} AND {targetType} = {parameters.Add(target.TargetType)}" : test;
     }
 
     public string Where(string alias, SearchQuery query)

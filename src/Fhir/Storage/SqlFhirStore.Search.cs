@@ -106,15 +106,15 @@ public sealed partial class SqlFhirStore
         {
             var ps = new SqlParameters();
             var sql = $"SELECT DISTINCT x.target_type, x.target_id FROM sp_reference x JOIN resource s ON s.rid = x.rid"
-                + $" WHERE s.type = {ps.Add(include.SourceType)} AND s.id IN ({string.Join(", ", chunk.Select(ps.Add))}) AND x.target_type IS NOT NULL";
+                + $" WHERE s.type = {ps.Add(include.SourceType)} AND s.id IN ({string.Join(", ", chunk.Select(ps.Add))}) AND (x.target_type || '') <> ''";
             if (!include.IsWildcard)
             {
-                sql += " AND " + new SqlCriteriaBuilder(definitions, ps, ParamIds.Id).ParamTest("x", include.SourceType, include.Parameter, referenceRows: true);
+                sql += " AND " + new SqlCriteriaBuilder(definitions, ps, ParamIds.Id).ParamTest("x", include.SourceType, include.Parameter, referenceRows: true, probeOnly: true);
             }
 
             if (include.TargetType is not null)
             {
-                sql += $" AND x.target_type = {ps.Add(include.TargetType)}";
+                sql += $" AND (x.target_type || '') = {ps.Add(include.TargetType)}";
             }
 
             var connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
