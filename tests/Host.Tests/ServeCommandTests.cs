@@ -20,6 +20,50 @@ public sealed class ServeCommandTests
         await app.StopAsync();
     }
 
+    [Fact]
+    public async Task Consent_decisions_read_the_consents_stored_through_the_fhir_api()
+    {
+        using var data = new TempFolder("serve");
+        var settings = new ServerSettings(FreePort.Next(), data.Path, "sqlite", null);
+        await using var app = ServerHost.Build(settings);
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(settings.BaseUrl) };
+        const string decide = """{"patient":"Patient/p-42","purpose":"TREAT","codes":["http://loinc.org|8867-4"]}""";
+
+        var before = await PostAsync(http, "/consent/v1/decide", decide, "application/json");
+        Assert.Contains("\"decision\":\"deny\"", before, StringComparison.Ordinal);
+
+        const string consent = """
+            {"resourceType":"Consent","status":"active",
+             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"treatment"}]},
+             "category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],
+             "patient":{"reference":"Patient/p-42"},
+             "policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTIN"}]},
+             "provision":{"type":"permit"}}
+            """;
+        using (var created = await http.PostAsync(new Uri("/fhir/Consent", UriKind.Relative), new StringContent(consent, System.Text.Encoding.UTF8, "application/fhir+json")))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        var after = await PostAsync(http, "/consent/v1/decide", decide, "application/json");
+        Assert.Contains("\"decision\":\"permit\"", after, StringComparison.Ordinal);
+        Assert.Contains("\"consent\":\"Consent/", after, StringComparison.Ordinal);
+
+        // The decision is audited as a FHIR AuditEvent, queryable through the FHIR API.
+        var audit = await http.GetStringAsync(new Uri("/fhir/AuditEvent?_count=50", UriKind.Relative));
+        Assert.Contains("\"resourceType\":\"AuditEvent\"", audit, StringComparison.Ordinal);
+        await app.StopAsync();
+    }
+
+    private static async Task<string> PostAsync(HttpClient http, string path, string body, string mediaType)
+    {
+        using var response = await http.PostAsync(new Uri(path, UriKind.Relative), new StringContent(body, System.Text.Encoding.UTF8, mediaType));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return text;
+    }
+
     [Theory]
     [InlineData(70000, "sqlite", null, "--port")]
     [InlineData(8080, "mongo", null, "--store")]

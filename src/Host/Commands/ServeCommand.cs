@@ -27,11 +27,12 @@ internal static class ServeCommand
             }
             await using var app = ServerHost.Build(settings);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            Console.WriteLine($"serving on {settings.BaseUrl} (data in {settings.DataDirectory})");
-            foreach (var missing in ServerParts.NotYetBuilt)
+            Console.WriteLine($"serving on {settings.BaseUrl} (data in {settings.DataDirectory}, store {settings.Store})");
+            foreach (var part in ServerParts.Available)
             {
-                Console.WriteLine($"  not built yet: {missing}");
+                Console.WriteLine($"  {part}");
             }
+            Console.WriteLine($"READY fhir={settings.BaseUrl}/fhir");
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

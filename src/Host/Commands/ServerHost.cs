@@ -4,6 +4,12 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PatientStream.Consent.Attestation;
+using PatientStream.Consent.Ca;
+using PatientStream.Consent.Http;
+using PatientStream.Consent.Records;
+using PatientStream.Fhir.Http;
+using PatientStream.Fhir.Service;
 
 namespace PatientStream.Host.Commands;
 
@@ -41,23 +47,44 @@ internal static class ServerHost
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(minimumLevel);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddFhirServer(o =>
+        {
+            o.Store = settings.Store == "postgres" ? FhirStoreKind.Postgres : FhirStoreKind.Sqlite;
+            o.DataDirectory = Path.Combine(settings.DataDirectory, "fhir");
+            o.PostgresConnectionString = settings.PostgresConnectionString;
+        });
+        builder.Services.AddSingleton<IConsentRecords>(sp => new FhirConsentRecords(sp.GetRequiredService<FhirService>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddConsent(o =>
+        {
+            o.Ca = new DeviceCaOptions { DataDirectory = Path.Combine(settings.DataDirectory, "device-ca") };
+            o.Attestation = new AttestationOptions { ManufacturerRootsPem = ManufacturerRoots(settings.DataDirectory) };
+        });
         var app = builder.Build();
         app.MapGet("/health", () => Results.Json(new HealthReport("ok", ServerParts.Available), HostJsonContext.Default.HealthReport));
+        app.MapFhir("/fhir");
+        app.MapConsentApi();
+        app.MapAttestationApi();
         return app;
+    }
+
+    /// <summary>
+    /// Manufacturer roots trusted for X.509 attestation: every PEM file in &lt;data-dir&gt;/manufacturers. A site adds
+    /// the roots of the device makers it buys from there.
+    /// </summary>
+    private static List<string> ManufacturerRoots(string dataDirectory)
+    {
+        var folder = Path.Combine(dataDirectory, "manufacturers");
+        Directory.CreateDirectory(folder);
+        return Directory.EnumerateFiles(folder, "*.pem").Order(StringComparer.Ordinal).Select(File.ReadAllText).ToList();
     }
 }
 
 /// <summary>What the server offers today; the rest arrives with its issue.</summary>
 internal static class ServerParts
 {
-    public static IReadOnlyList<string> Available { get; } = ["health"];
-
-    public static IReadOnlyList<string> NotYetBuilt { get; } =
-    [
-        "FHIR R4 REST API (/fhir)",
-        "consent decision API (/consent/v1)",
-        "device attestation API (/attestation/v1)",
-    ];
+    public static IReadOnlyList<string> Available { get; } =
+        ["health", "FHIR R4 REST API (/fhir)", "consent decision API (/consent/v1)", "device attestation API (/attestation/v1)"];
 }
 
 internal sealed record HealthReport(string Status, IReadOnlyList<string> Parts);
