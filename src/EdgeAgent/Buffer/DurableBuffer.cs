@@ -397,6 +397,9 @@ public sealed class DurableBuffer : IAsyncDisposable
         await _writer.ConfigureAwait(false);
         lock (_dbLock)
         {
+            // The gauges keep the last totals once the database is closed.
+            var (count, bytes) = (Count, Bytes);
+            _metrics.SetBufferState(() => (count, bytes, 0));
             _db.Dispose();
         }
     }

@@ -37,6 +37,7 @@ public sealed class ForwarderTests(KafkaFixture kafka) : IDisposable
             return new KafkaProducer(kafka.Options("edge-forwarder"));
         }
 
+        await using var watcher = new RawTopicWatcher(kafka.BootstrapServers, topic);
         var forwarder = new Forwarder(buffer, Build, new ForwarderOptions { Topic = topic, Window = 16 }, _metrics);
         using var stop = new CancellationTokenSource();
         var failure = forwarder.NextFailure;
@@ -50,7 +51,8 @@ public sealed class ForwarderTests(KafkaFixture kafka) : IDisposable
         }
         kafkaBack.Set();
 
-        var received = await Task.Run(() => TopicReader.ReadRaw(kafka.BootstrapServers, topic, 65, s_deadline));
+        await watcher.WaitUntilAsync(seen => seen.Count >= 65, s_deadline, "all 65 batches in Kafka");
+        var received = watcher.Seen;
         await stop.CancelAsync();
         await run.WaitAsync(s_deadline);
 
