@@ -57,7 +57,7 @@ public sealed class EdgeGate
         {
             return Quarantine(topic, received, parseError!);
         }
-        var contractError = ContractCheck(batch!);
+        var contractError = BatchContract.Check(batch!, _options.MaxSamples);
         if (contractError is not null)
         {
             return Quarantine(topic, received, contractError);
@@ -125,68 +125,6 @@ public sealed class EdgeGate
             RemovedTypes = stamp.RemovedTypes, Consents = stamp.Consents,
         });
         return new GateForward(reading, skewFlagged);
-    }
-
-    private string? ContractCheck(DeviceBatch batch)
-    {
-        if (batch.Version != 1)
-        {
-            return $"unsupported contract version {batch.Version}";
-        }
-        if (string.IsNullOrEmpty(batch.Device))
-        {
-            return "device is empty";
-        }
-        if (batch.Samples is null)
-        {
-            return "samples is null";
-        }
-        if (batch.Seq < 0)
-        {
-            return "seq is negative";
-        }
-        if (batch.Samples.Count == 0)
-        {
-            return "batch has no samples";
-        }
-        if (batch.Samples.Count > _options.MaxSamples)
-        {
-            return $"batch has more than {_options.MaxSamples} samples";
-        }
-        for (var i = 0; i < batch.Samples.Count; i++)
-        {
-            var error = SampleCheck(batch.Samples[i]);
-            if (error is not null)
-            {
-                return $"sample {i}: {error}";
-            }
-        }
-        return null;
-    }
-
-    private static string? SampleCheck(Sample sample)
-    {
-        if (sample is null)
-        {
-            return "is null";
-        }
-        if (!SampleCodes.TryGetCode(sample.Type ?? "", out _))
-        {
-            return $"unknown type '{sample.Type}'";
-        }
-        if (sample.Time == default)
-        {
-            return "has no time";
-        }
-        if (sample.Data is { } data)
-        {
-            if (data.Count == 0 || sample.PeriodMs is not > 0 || !double.IsFinite(sample.PeriodMs.Value))
-            {
-                return "waveform needs data and a positive periodMs";
-            }
-            return data.All(double.IsFinite) ? null : "waveform has a non-finite value";
-        }
-        return sample.Value is { } value && double.IsFinite(value) ? null : "needs a finite value";
     }
 
     private static string Code(string type) => SampleCodes.TryGetCode(type, out var code) ? code : type;
