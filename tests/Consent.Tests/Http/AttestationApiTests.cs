@@ -5,12 +5,13 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using PatientStream.Consent.Tests.Fixtures;
+using PatientStream.Testing;
 
 namespace PatientStream.Consent.Tests.Http;
 
 public sealed class AttestationApiTests : IAsyncLifetime, IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempFolder _dir = new("consent");
     private readonly RecordedConsentRecords _records = new();
     private readonly ManualClock _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
     private readonly Manufacturer _maker;
@@ -21,7 +22,7 @@ public sealed class AttestationApiTests : IAsyncLifetime, IDisposable
 
     public async Task InitializeAsync()
     {
-        _server = await ConsentServer.StartAsync(_records, _clock, _dir.File("ca"), [_maker.RootPem]);
+        _server = await ConsentServer.StartAsync(_records, _clock, _dir.Combine("ca"), [_maker.RootPem]);
         _http = _server.Client();
     }
 

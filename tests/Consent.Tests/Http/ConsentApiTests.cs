@@ -5,12 +5,13 @@ using System.Text.Json.Nodes;
 using PatientStream.Consent.Tests.Fixtures;
 using PatientStream.Consent.Tests.Policy;
 using P = PatientStream.Consent.Tests.Policy.ProvisionBuilder;
+using PatientStream.Testing;
 
 namespace PatientStream.Consent.Tests.Http;
 
 public sealed class ConsentApiTests : IAsyncLifetime, IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempFolder _dir = new("consent");
     private readonly RecordedConsentRecords _records = new();
     private readonly ManualClock _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
     private ConsentServer _server = null!;
@@ -18,7 +19,7 @@ public sealed class ConsentApiTests : IAsyncLifetime, IDisposable
 
     public async Task InitializeAsync()
     {
-        _server = await ConsentServer.StartAsync(_records, _clock, _dir.File("ca"), []);
+        _server = await ConsentServer.StartAsync(_records, _clock, _dir.Combine("ca"), []);
         _http = _server.Client();
     }
 

@@ -3,13 +3,14 @@ using PatientStream.Consent.Policy;
 using PatientStream.Consent.Tests.Fixtures;
 using PatientStream.Consent.Tests.Policy;
 using P = PatientStream.Consent.Tests.Policy.ProvisionBuilder;
+using PatientStream.Testing;
 
 namespace PatientStream.Consent.Tests.Http;
 
 public sealed class ConsentDecisionClientTests : IAsyncLifetime, IDisposable
 {
     private static readonly ConsentRequest Request = new("Patient/123", "TREAT", ["http://loinc.org|8867-4"]);
-    private readonly TempDirectory _dir = new();
+    private readonly TempFolder _dir = new("consent");
     private readonly RecordedConsentRecords _records = new();
     private readonly ManualClock _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
     private readonly CountingHandler _handler = new();
@@ -20,7 +21,7 @@ public sealed class ConsentDecisionClientTests : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         _records.PutConsent(ConsentBuilder.Given("c1", P.Permit()));
-        _server = await ConsentServer.StartAsync(_records, _clock, _dir.File("ca"), []);
+        _server = await ConsentServer.StartAsync(_records, _clock, _dir.Combine("ca"), []);
         _http = _server.Client(_handler);
         _client = new ConsentDecisionClient(_http, new ConsentClientOptions { CacheTtl = TimeSpan.FromSeconds(60) }, _clock);
     }
