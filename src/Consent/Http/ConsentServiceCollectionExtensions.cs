@@ -34,6 +34,7 @@ public static class ConsentServiceCollectionExtensions
         services.AddSingleton<ConsentEngine>();
         services.AddSingleton(sp => new DecisionAuditor(sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), options.DecisionAuditPeriod));
         services.AddSingleton<ConsentDecisionService>();
+        services.AddHostedService<CrlRepublisher>();
         return services;
     }
 }
