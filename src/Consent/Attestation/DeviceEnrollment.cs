@@ -121,6 +121,15 @@ public sealed class DeviceEnrollment
         return serials;
     }
 
+    /// <summary>Lets a revoked device enroll again (after repair or recovery); its old certificates stay revoked.</summary>
+    public async Task<bool> ReinstateAsync(string deviceId, string by, CancellationToken cancellationToken)
+    {
+        var reinstated = _ca.Reinstate(deviceId);
+        await _devices.ActivateAsync(deviceId, cancellationToken).ConfigureAwait(false);
+        await _audit.DeviceReinstatedAsync(deviceId, by, cancellationToken).ConfigureAwait(false);
+        return reinstated;
+    }
+
     /// <summary>The last gate of every mechanism: not revoked, bound to a patient, then issue and audit.</summary>
     internal async Task<IssuedCertificate> IssueAttestedAsync(string mechanism, string deviceId, string csrPem, string how, CancellationToken cancellationToken)
     {

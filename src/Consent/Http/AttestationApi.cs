@@ -9,6 +9,8 @@ namespace PatientStream.Consent.Http;
 
 public sealed record RevokeRequest(string Device, string Reason, string By);
 
+public sealed record ReinstateRequest(string Device, string By);
+
 public sealed record RevokeResult(string Device, IReadOnlyList<string> RevokedSerials);
 
 public sealed record TpmEnrollmentRequest(string Device, string EndorsementKey);
@@ -18,7 +20,7 @@ public static class AttestationApi
     /// <summary>
     /// Maps the attestation endpoints under <c>/attestation/v1</c>: <c>POST nonce</c>, <c>POST x509/enroll</c>,
     /// <c>POST tpm/enrollments</c>, <c>POST tpm/challenge</c>, <c>POST tpm/activate</c>, <c>POST renew</c>,
-    /// <c>POST revoke</c>, <c>GET ca</c>, <c>GET crl</c> and <c>GET revocations</c>.
+    /// <c>POST revoke</c>, <c>POST reinstate</c>, <c>GET ca</c>, <c>GET crl</c> and <c>GET revocations</c>.
     /// </summary>
     public static IEndpointRouteBuilder MapAttestationApi(this IEndpointRouteBuilder endpoints)
     {
@@ -41,6 +43,12 @@ public static class AttestationApi
         group.MapPost("/revoke", (HttpContext context, DeviceEnrollment enrollment) =>
             Handle<RevokeRequest, RevokeResult>(context, async r =>
                 new RevokeResult(r.Device, await enrollment.RevokeAsync(r.Device, r.Reason, r.By, context.RequestAborted).ConfigureAwait(false))));
+        group.MapPost("/reinstate", (HttpContext context, DeviceEnrollment enrollment) =>
+            Handle<ReinstateRequest, ReinstateRequest>(context, async r =>
+            {
+                await enrollment.ReinstateAsync(r.Device, r.By, context.RequestAborted).ConfigureAwait(false);
+                return r;
+            }));
         group.MapGet("/ca", (DeviceCa ca) => Results.Text(ca.CertificatePem, "application/x-pem-file"));
         group.MapGet("/crl", (DeviceCa ca) => Results.Text(File.ReadAllText(ca.Options.CrlPath), "application/x-pem-file"));
         group.MapGet("/revocations", (DeviceCa ca) => Results.Json(ca.Revocations(), OperationOutcomes.Json));

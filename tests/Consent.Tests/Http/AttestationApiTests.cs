@@ -64,6 +64,29 @@ public sealed class AttestationApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Revoked_device_is_denied_even_if_rebound_until_it_is_reinstated()
+    {
+        _records.PutConsent(Policy.ConsentBuilder.Given("c1", Policy.ProvisionBuilder.Permit()));
+        using var device = _maker.MakeDevice("dev-9", _clock.GetUtcNow().AddDays(-1), _clock.GetUtcNow().AddYears(3));
+        const string Binding = """{"patient":"Patient/123","clinician":"Practitioner/dr-a"}""";
+        const string Decide = """{"patient":"Patient/123","purpose":"TREAT","codes":["http://loinc.org|8867-4"],"device":"Device/dev-9"}""";
+        await Send(HttpMethod.Put, "consent/v1/devices/dev-9/binding", Binding, HttpStatusCode.OK);
+        await Enroll(device, HttpStatusCode.OK);
+        await Send(HttpMethod.Post, "attestation/v1/revoke", """{"device":"dev-9","reason":"tampered","by":"Practitioner/dr-a"}""", HttpStatusCode.OK);
+
+        var rebound = await Send(HttpMethod.Put, "consent/v1/devices/dev-9/binding", Binding, HttpStatusCode.OK);
+        Assert.Equal("inactive", rebound["status"]!.GetValue<string>());
+        var denied = await Send(HttpMethod.Post, "consent/v1/decide", Decide, HttpStatusCode.OK);
+        Assert.Equal("deny", denied["decision"]!.GetValue<string>());
+        Assert.Equal("Device/dev-9 is revoked", denied["reasons"]![0]!.GetValue<string>());
+
+        await Send(HttpMethod.Post, "attestation/v1/reinstate", """{"device":"dev-9","by":"Practitioner/dr-a"}""", HttpStatusCode.OK);
+        Assert.Equal("permit", (await Send(HttpMethod.Post, "consent/v1/decide", Decide, HttpStatusCode.OK))["decision"]!.GetValue<string>());
+        await Enroll(device, HttpStatusCode.OK);
+        Assert.Single(_records.AuditOf("device-reinstated"));
+    }
+
+    [Fact]
     public async Task Refused_attestation_is_a_401_OperationOutcome_with_its_code()
     {
         using var device = _maker.MakeDevice("dev-8", _clock.GetUtcNow().AddDays(-1), _clock.GetUtcNow().AddYears(3));
