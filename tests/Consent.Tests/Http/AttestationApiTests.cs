@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
+using PatientStream.Consent.Client;
 using PatientStream.Consent.Tests.Fixtures;
 using PatientStream.Testing;
 
@@ -57,6 +58,13 @@ public sealed class AttestationApiTests : IAsyncLifetime, IDisposable
         Assert.True(crl.RemoveEntry(Convert.FromHexString(issued["serial"]!.GetValue<string>())));
         var list = await _http.GetFromJsonAsync<JsonNode>("attestation/v1/revocations");
         Assert.Equal("dev-7", list!["devices"]![0]!["deviceId"]!.GetValue<string>());
+
+        var edge = new RevocationListClient(_http, _clock, TimeSpan.FromMinutes(10));
+        Assert.True(await edge.RefreshAsync(CancellationToken.None));
+        Assert.True(edge.IsRevoked("dev-7"));
+        Assert.False(edge.IsRevoked("dev-other"));
+        _clock.Advance(TimeSpan.FromMinutes(11));
+        Assert.True(edge.IsRevoked("dev-other"));
 
         var refused = await Enroll(device, HttpStatusCode.Forbidden);
         Assert.Equal("device-revoked", refused["issue"]![0]!["details"]!["coding"]![0]!["code"]!.GetValue<string>());
