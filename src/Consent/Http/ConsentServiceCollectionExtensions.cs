@@ -35,6 +35,7 @@ public static class ConsentServiceCollectionExtensions
         services.AddSingleton(sp => new DecisionAuditor(sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), options.DecisionAuditPeriod));
         services.AddSingleton<ConsentDecisionService>();
         services.AddHostedService<CrlRepublisher>();
+        services.AddHostedService<DecisionAuditFlusher>();
         return services;
     }
 }

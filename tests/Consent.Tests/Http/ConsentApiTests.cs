@@ -124,15 +124,26 @@ public sealed class ConsentApiTests : IAsyncLifetime, IDisposable
         _records.PutConsent(ConsentBuilder.Given("c1", P.Permit(), status: "inactive"));
         await Decide(Request);
         await Decide(Request);
-        Assert.Equal(2, _records.AuditOf("consent-decision").Count());
+
+        // The change closes the permit run (24 more permits) and opens the deny run.
+        var events = _records.AuditOf("consent-decision").ToList();
+        Assert.Equal(3, events.Count);
+        Assert.Equal(("permit", "1"), (Detail(events[0], "decision"), Detail(events[0], "count")));
+        Assert.Equal(("permit", "24"), (Detail(events[1], "decision"), Detail(events[1], "count")));
+        Assert.Equal(("deny", "1"), (Detail(events[2], "decision"), Detail(events[2], "count")));
 
         _clock.Advance(TimeSpan.FromMinutes(15));
         await Decide(Request);
-        var events = _records.AuditOf("consent-decision").ToList();
-        Assert.Equal(3, events.Count);
-        Assert.Equal("deny", Detail(events[2], "decision"));
-        Assert.Equal("2", Detail(events[2], "count"));
-        Assert.Equal("permit", Detail(events[0], "decision"));
+        events = _records.AuditOf("consent-decision").ToList();
+        Assert.Equal(4, events.Count);
+        Assert.Equal(("deny", "2"), (Detail(events[3], "decision"), Detail(events[3], "count")));
+
+        await Decide(Request);
+        var auditor = (Audit.DecisionAuditor)_server.Services.GetService(typeof(Audit.DecisionAuditor))!;
+        await auditor.FlushAsync(all: true, CancellationToken.None);
+        events = _records.AuditOf("consent-decision").ToList();
+        Assert.Equal(5, events.Count);
+        Assert.Equal(("deny", "1"), (Detail(events[4], "decision"), Detail(events[4], "count")));
     }
 
     private static string Detail(JsonObject auditEvent, string type) =>
