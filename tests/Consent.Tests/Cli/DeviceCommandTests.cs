@@ -5,26 +5,22 @@ using PatientStream.Testing;
 
 namespace PatientStream.Consent.Tests.Cli;
 
-public sealed class DeviceCommandTests : IAsyncLifetime, IDisposable
+public sealed class DeviceCommandTests : ConsentServerTest
 {
-    private readonly TempFolder _dir = new("consent");
-    private readonly RecordedConsentRecords _records = new();
-    private readonly ManualClock _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
     private readonly StringWriter _output = new();
-    private ConsentServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await ConsentServer.StartAsync(_records, _clock, _dir.Combine("ca"), []);
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        _output.Dispose();
-        _dir.Dispose();
+        if (disposing)
+        {
+            _output.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 
     private Task<int> Run(params string[] args) =>
-        new RootCommand { DeviceCommand.Create(_output) }.Parse([.. args, "--server", _server.Address.ToString()]).InvokeAsync();
+        new RootCommand { DeviceCommand.Create(_output) }.Parse([.. args, "--server", Server.Address.ToString()]).InvokeAsync();
 
     [Fact]
     public async Task Clinician_binds_shows_unbinds_and_revokes_a_device_from_the_command_line()
@@ -36,10 +32,10 @@ public sealed class DeviceCommandTests : IAsyncLifetime, IDisposable
         Assert.Equal(0, await Run("device", "unbind", "dev-1", "--clinician", "Practitioner/dr-a"));
         Assert.Equal(0, await Run("device", "revoke", "dev-1", "--reason", "lost", "--by", "Practitioner/dr-a"));
 
-        Assert.Single(_records.AuditOf("device-bound"));
-        Assert.Single(_records.AuditOf("device-unbound"));
-        Assert.Single(_records.AuditOf("certificate-revoked"));
-        Assert.Equal("inactive", (await _records.FindDeviceAsync("dev-1", CancellationToken.None))!.Value.GetProperty("status").GetString());
+        Assert.Single(Records.AuditOf("device-bound"));
+        Assert.Single(Records.AuditOf("device-unbound"));
+        Assert.Single(Records.AuditOf("certificate-revoked"));
+        Assert.Equal("inactive", (await Records.FindDeviceAsync("dev-1", CancellationToken.None))!.Value.GetProperty("status").GetString());
     }
 
     [Fact]
