@@ -1,0 +1,85 @@
+using PatientStream.Consent.Client;
+using PatientStream.Consent.Policy;
+using PatientStream.Consent.Tests.Fixtures;
+using PatientStream.Consent.Tests.Policy;
+using P = PatientStream.Consent.Tests.Policy.ProvisionBuilder;
+using PatientStream.Testing;
+
+namespace PatientStream.Consent.Tests.Http;
+
+public sealed class ConsentDecisionClientTests : ConsentServerTest
+{
+    private static readonly ConsentRequest Request = new("Patient/123", "TREAT", ["http://loinc.org|8867-4"]);
+    private readonly CountingHandler _handler = new();
+    private ConsentDecisionClient _client = null!;
+
+    protected override HttpMessageHandler Handler => _handler;
+
+    public override async Task InitializeAsync()
+    {
+        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit()));
+        await base.InitializeAsync();
+        _client = new ConsentDecisionClient(Http, new ConsentClientOptions { CacheTtl = TimeSpan.FromSeconds(60) }, Clock);
+    }
+
+    [Fact]
+    public async Task Fresh_decision_is_served_from_the_cache_and_a_stale_one_is_asked_again()
+    {
+        Assert.Equal(DecisionOutcome.Permit, (await _client.DecideAsync(Request, CancellationToken.None)).Decision);
+        Assert.Equal(DecisionOutcome.Permit, (await _client.DecideAsync(Request, CancellationToken.None)).Decision);
+        Assert.Equal(1, _handler.Decisions);
+
+        Clock.Advance(TimeSpan.FromSeconds(61));
+        await _client.DecideAsync(Request, CancellationToken.None);
+        Assert.Equal(2, _handler.Decisions);
+    }
+
+    [Fact]
+    public async Task Changed_consent_invalidates_the_cached_decision()
+    {
+        await _client.RefreshChangesAsync(CancellationToken.None);
+        Assert.Equal(DecisionOutcome.Permit, (await _client.DecideAsync(Request, CancellationToken.None)).Decision);
+
+        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit(), status: "inactive"));
+        var changes = await _client.RefreshChangesAsync(CancellationToken.None);
+
+        Assert.Equal(["Patient/123"], changes.Patients);
+        Assert.Equal(0, _client.CachedCount);
+        Assert.Equal(DecisionOutcome.Deny, (await _client.DecideAsync(Request, CancellationToken.None)).Decision);
+    }
+
+    [Fact]
+    public async Task Unreachable_service_keeps_a_fresh_decision_and_fails_closed_once_it_is_stale()
+    {
+        Assert.Equal(DecisionOutcome.Permit, (await _client.DecideAsync(Request, CancellationToken.None)).Decision);
+        await Server.StopAsync();
+
+        Assert.Equal(DecisionOutcome.Permit, (await _client.DecideAsync(Request, CancellationToken.None)).Decision);
+
+        Clock.Advance(TimeSpan.FromSeconds(61));
+        var decision = await _client.DecideAsync(Request, CancellationToken.None);
+        Assert.Equal(DecisionOutcome.Deny, decision.Decision);
+        Assert.Contains("failing closed", decision.Reasons[0], StringComparison.Ordinal);
+
+        var other = await _client.DecideAsync(Request with { Purpose = "HRESCH" }, CancellationToken.None);
+        Assert.Equal(DecisionOutcome.Deny, other.Decision);
+    }
+
+    /// <summary>Counts the decision requests that actually leave the client.</summary>
+    private sealed class CountingHandler() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private int _decisions;
+
+        public int Decisions => Volatile.Read(ref _decisions);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri!.AbsolutePath.EndsWith("/decide", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _decisions);
+            }
+
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+}
