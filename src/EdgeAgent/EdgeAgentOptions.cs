@@ -90,9 +90,9 @@ public sealed class EdgeAgentOptionsValidator : IValidateOptions<EdgeAgentOption
         {
             failures.Add("Edge agent MaxPendingAcks must be positive.");
         }
-        if (options.Forwarder.Window > options.Kafka.MaxQueuedMessages)
+        if (options.Forwarder.Window * options.Forwarder.WindowsInFlight > options.Kafka.MaxQueuedMessages)
         {
-            failures.Add("Edge agent Forwarder.Window must not exceed Kafka.MaxQueuedMessages.");
+            failures.Add("Edge agent Forwarder.Window × WindowsInFlight must not exceed Kafka.MaxQueuedMessages.");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -77,7 +77,10 @@ public sealed class EdgeAgentService : IDisposable
         var gate = new EdgeGate(_devices, _consent, audit, _options.Gate, Metrics);
         var forwarder = new Forwarder(buffer, () => new KafkaProducer(_options.Kafka, _loggers.CreateLogger<KafkaProducer>()),
             _options.Forwarder, Metrics, _loggers.CreateLogger<Forwarder>(), _time);
-        var client = new MqttClient(_options.Mqtt with { AutoAcknowledge = false, CleanSession = false }, _loggers.CreateLogger<MqttClient>());
+        // MQTT 5 so the agent's receive maximum (not the broker's small default window, 20 in Mosquitto) bounds the
+        // deliveries awaiting acknowledgement: many appends then share one commit.
+        var client = new MqttClient(_options.Mqtt with { AutoAcknowledge = false, CleanSession = false, ProtocolVersion = MqttProtocolVersion.V500 },
+            _loggers.CreateLogger<MqttClient>());
         await using var __ = client.ConfigureAwait(false);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -28,10 +28,12 @@ public sealed record EdgeMetricsSnapshot(
 public sealed class EdgeMetrics : IDisposable
 {
     public const string MeterName = "PatientStream.EdgeAgent";
+    public const string ForwardLatencyName = "edge.forward.latency";
 
     private readonly Meter _meter = new(MeterName);
     private readonly ConcurrentDictionary<string, long> _rejected = new(StringComparer.Ordinal);
     private readonly Counter<long> _rejectedCounter;
+    private readonly Histogram<double> _forwardLatency;
     private long _received;
     private long _buffered;
     private long _duplicates;
@@ -53,6 +55,7 @@ public sealed class EdgeMetrics : IDisposable
         _meter.CreateObservableCounter("edge.batches.skew_flagged", () => Interlocked.Read(ref _skewFlagged), "{batch}");
         _meter.CreateObservableCounter("edge.samples.removed", () => Interlocked.Read(ref _samplesRemoved), "{sample}");
         _rejectedCounter = _meter.CreateCounter<long>("edge.batches.rejected", "{batch}");
+        _forwardLatency = _meter.CreateHistogram<double>(ForwardLatencyName, "ms", "From MQTT receipt to the Kafka delivery report.");
         _meter.CreateObservableGauge("edge.buffer.batches", () => _bufferState().Count, "{batch}");
         _meter.CreateObservableGauge("edge.buffer.bytes", () => _bufferState().Bytes, "By");
         _meter.CreateObservableGauge("edge.buffer.oldest_age", () => _bufferState().OldestAgeSeconds, "s");
@@ -69,6 +72,9 @@ public sealed class EdgeMetrics : IDisposable
     public void OnForwarded(int count) => Interlocked.Add(ref _forwarded, count);
 
     public void OnForwardFailed(int count) => Interlocked.Add(ref _forwardFailures, count);
+
+    /// <summary>A batch received at <paramref name="milliseconds"/> before its Kafka delivery report.</summary>
+    public void OnForwardLatency(double milliseconds) => _forwardLatency.Record(milliseconds);
 
     public void OnQuarantined() => Interlocked.Increment(ref _quarantined);
 

@@ -24,6 +24,7 @@ public sealed class DurableBuffer : IAsyncDisposable
     private long _count;
     private long _bytes;
     private long _reservedBytes;
+    private long _lastId;
 
     private DurableBuffer(BufferOptions options, EdgeMetrics metrics, TimeProvider time, SqliteConnection db)
     {
@@ -36,7 +37,7 @@ public sealed class DurableBuffer : IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
         });
-        (_count, _bytes) = QueryTotals();
+        (_count, _bytes, _lastId) = QueryTotals();
         metrics.SetBufferState(() => (Count, Bytes, OldestAge().TotalSeconds));
         _writer = Task.Run(WriteLoopAsync);
     }
@@ -243,20 +244,30 @@ public sealed class DurableBuffer : IAsyncDisposable
                 }
             }
             transaction.Commit();
+            if (added > 0)
+            {
+                using var last = _db.CreateCommand();
+                last.CommandText = "SELECT last_insert_rowid()";
+                Volatile.Write(ref _lastId, (long)last.ExecuteScalar()!);
+            }
             Interlocked.Add(ref _count, added);
         }
         return storedBytes;
     }
 
     /// <summary>The oldest batches, in arrival order.</summary>
-    public IReadOnlyList<BufferedBatch> ReadOldest(int max)
+    public IReadOnlyList<BufferedBatch> ReadOldest(int max) => ReadAfter(0, max);
+
+    /// <summary>The oldest batches that arrived after the batch <paramref name="afterId"/>, in arrival order.</summary>
+    public IReadOnlyList<BufferedBatch> ReadAfter(long afterId, int max)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
         var result = new List<BufferedBatch>(Math.Min(max, 1024));
         lock (_dbLock)
         {
             using var select = _db.CreateCommand();
-            select.CommandText = "SELECT id, device, seq, key, value, received FROM batches ORDER BY id LIMIT $n";
+            select.CommandText = "SELECT id, device, seq, key, value, received FROM batches WHERE id > $after ORDER BY id LIMIT $n";
+            select.Parameters.AddWithValue("$after", afterId);
             select.Parameters.AddWithValue("$n", max);
             using var reader = select.ExecuteReader();
             while (reader.Read())
@@ -278,34 +289,44 @@ public sealed class DurableBuffer : IAsyncDisposable
         }
         lock (_dbLock)
         {
-            using var transaction = _db.BeginTransaction();
-            using var delete = _db.CreateCommand();
-            delete.Transaction = transaction;
-            delete.CommandText = "DELETE FROM batches WHERE id = $id";
-            var id = delete.Parameters.Add("$id", SqliteType.Integer);
+            // A delete lost to power failure only means a batch is sent again (at-least-once), so deletes skip the
+            // fsync that appends need.
+            Execute(_db, "PRAGMA synchronous=NORMAL");
             long removed = 0;
             long bytes = 0;
-            foreach (var batch in delivered)
+            try
             {
-                id.Value = batch.Id;
-                if (delete.ExecuteNonQuery() == 1)
+                using var transaction = _db.BeginTransaction();
+                using var delete = _db.CreateCommand();
+                delete.Transaction = transaction;
+                delete.CommandText = "DELETE FROM batches WHERE id = $id";
+                var id = delete.Parameters.Add("$id", SqliteType.Integer);
+                foreach (var batch in delivered)
                 {
-                    removed++;
-                    bytes += batch.Value.Length;
+                    id.Value = batch.Id;
+                    if (delete.ExecuteNonQuery() == 1)
+                    {
+                        removed++;
+                        bytes += batch.Value.Length;
+                    }
                 }
+                transaction.Commit();
             }
-            transaction.Commit();
+            finally
+            {
+                Execute(_db, "PRAGMA synchronous=FULL");
+            }
             Interlocked.Add(ref _count, -removed);
             Interlocked.Add(ref _bytes, -bytes);
         }
         SignalRoom();
     }
 
-    /// <summary>Completes when an append commits after this call (or at once when batches are already held).</summary>
-    public Task WaitForDataAsync(CancellationToken cancellationToken)
+    /// <summary>Completes once a batch that arrived after the batch <paramref name="afterId"/> is held (at once if one is).</summary>
+    public Task WaitForAppendAfterAsync(long afterId, CancellationToken cancellationToken)
     {
         var signal = Volatile.Read(ref _dataAdded).Task;
-        return Count > 0 ? Task.CompletedTask : signal.WaitAsync(cancellationToken);
+        return Volatile.Read(ref _lastId) > afterId ? Task.CompletedTask : signal.WaitAsync(cancellationToken);
     }
 
     /// <summary>Keeps a malformed payload with its reason; the oldest go once <see cref="BufferOptions.MaxQuarantined"/> is passed.</summary>
@@ -358,15 +379,15 @@ public sealed class DurableBuffer : IAsyncDisposable
         return oldest is null ? TimeSpan.Zero : _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(oldest.Value);
     }
 
-    private (long Count, long Bytes) QueryTotals()
+    private (long Count, long Bytes, long LastId) QueryTotals()
     {
         lock (_dbLock)
         {
             using var select = _db.CreateCommand();
-            select.CommandText = "SELECT COUNT(*), COALESCE(SUM(LENGTH(value)), 0) FROM batches";
+            select.CommandText = "SELECT COUNT(*), COALESCE(SUM(LENGTH(value)), 0), COALESCE(MAX(id), 0) FROM batches";
             using var reader = select.ExecuteReader();
             reader.Read();
-            return (reader.GetInt64(0), reader.GetInt64(1));
+            return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
         }
     }
 

@@ -9,8 +9,11 @@ public sealed record ForwarderOptions
 {
     public string Topic { get; init; } = KafkaTopics.ReadingsRaw;
 
-    /// <summary>Most batches in flight to Kafka at once (one read of the buffer).</summary>
-    public int Window { get; init; } = 1_000;
+    /// <summary>Batches read from the buffer and produced together.</summary>
+    public int Window { get; init; } = 500;
+
+    /// <summary>Windows produced and awaiting their delivery reports at once: reading and producing overlap the acks.</summary>
+    public int WindowsInFlight { get; init; } = 8;
 
     /// <summary>First pause after a failed delivery; doubles up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
@@ -20,9 +23,9 @@ public sealed record ForwarderOptions
     public void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(Topic);
-        if (Window < 1)
+        if (Window < 1 || WindowsInFlight < 1)
         {
-            throw new ArgumentException("ForwarderOptions.Window must be positive.", nameof(Window));
+            throw new ArgumentException("ForwarderOptions.Window and WindowsInFlight must be positive.", nameof(Window));
         }
         if (InitialBackoff <= TimeSpan.Zero || MaxBackoff < InitialBackoff)
         {
@@ -32,10 +35,11 @@ public sealed record ForwarderOptions
 }
 
 /// <summary>
-/// Drains the buffer to Kafka: reads the oldest batches, produces them in arrival order (key = patient id, so a
-/// device's batches share a partition and the idempotent producer keeps their order), and deletes each batch only
-/// after its delivery report. After a failed delivery the producer is rebuilt from the factory and the undelivered
-/// batches are sent again, oldest first: at-least-once, and a Kafka outage only makes the buffer grow.
+/// Drains the buffer to Kafka: reads batches in arrival order, produces them (key = patient id, so a device's
+/// batches share a partition and the idempotent producer keeps their order), and deletes each batch only after its
+/// delivery report. Several windows are in flight at once. After a failed delivery it lets the windows in flight
+/// finish, rebuilds the producer from the factory, and starts again from the oldest batch still held:
+/// at-least-once, and a Kafka outage only makes the buffer grow.
 /// </summary>
 public sealed class Forwarder
 {
@@ -71,20 +75,9 @@ public sealed class Forwarder
         var backoff = _options.InitialBackoff;
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
+            while (true)
             {
-                await _buffer.WaitForDataAsync(cancellationToken).ConfigureAwait(false);
-                var batches = _buffer.ReadOldest(_options.Window);
-                if (batches.Count == 0)
-                {
-                    continue;
-                }
-                var failure = await SendAsync(producer, batches, cancellationToken).ConfigureAwait(false);
-                if (failure is null)
-                {
-                    backoff = _options.InitialBackoff;
-                    continue;
-                }
+                var failure = await PumpUntilFailureAsync(producer, cancellationToken).ConfigureAwait(false);
                 _logger.LogWarning("Forwarding to Kafka failed ({Code}: {Reason}); retrying in {Backoff}", failure.Code, failure.Reason, backoff);
                 Interlocked.Exchange(ref _failed, new TaskCompletionSource<KafkaFailure>(TaskCreationOptions.RunContinuationsAsynchronously))
                     .TrySetResult(failure);
@@ -104,7 +97,50 @@ public sealed class Forwarder
         }
     }
 
-    private async Task<KafkaFailure?> SendAsync(KafkaProducer producer, IReadOnlyList<BufferedBatch> batches, CancellationToken cancellationToken)
+    private async Task<KafkaFailure> PumpUntilFailureAsync(KafkaProducer producer, CancellationToken cancellationToken)
+    {
+        var inFlight = new Queue<Window>();
+        long lastRead = 0;
+        KafkaFailure? failure = null;
+        while (failure is null)
+        {
+            if (inFlight.Count < _options.WindowsInFlight)
+            {
+                var next = _buffer.ReadAfter(lastRead, _options.Window);
+                if (next.Count > 0)
+                {
+                    lastRead = next[^1].Id;
+                    inFlight.Enqueue(Produce(producer, next, cancellationToken));
+                    continue;
+                }
+            }
+            if (inFlight.Count == 0)
+            {
+                await _buffer.WaitForAppendAfterAsync(lastRead, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            var oldest = inFlight.Peek();
+            if (inFlight.Count < _options.WindowsInFlight)
+            {
+                // Whichever comes first: the oldest window's acks, or new batches to send alongside it.
+                await Task.WhenAny(oldest.Delivered, _buffer.WaitForAppendAfterAsync(lastRead, cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!oldest.Delivered.IsCompleted)
+                {
+                    continue;
+                }
+            }
+            failure = await CompleteAsync(inFlight.Dequeue()).ConfigureAwait(false);
+        }
+        // Nothing new is produced after a failure; what is in flight still settles, so delivered batches are deleted.
+        while (inFlight.Count > 0)
+        {
+            await CompleteAsync(inFlight.Dequeue()).ConfigureAwait(false);
+        }
+        return failure;
+    }
+
+    private Window Produce(KafkaProducer producer, IReadOnlyList<BufferedBatch> batches, CancellationToken cancellationToken)
     {
         // Produce calls are issued one after another so librdkafka queues them in arrival order.
         var reports = new Task<DeliveryReport>[batches.Count];
@@ -112,14 +148,20 @@ public sealed class Forwarder
         {
             reports[i] = producer.ProduceAsync(_options.Topic, batches[i].Key, batches[i].Value, cancellationToken);
         }
-        var delivered = new List<BufferedBatch>(batches.Count);
+        return new Window(batches, reports, Task.WhenAll(reports));
+    }
+
+    private async Task<KafkaFailure?> CompleteAsync(Window window)
+    {
+        await window.Delivered.ConfigureAwait(false);
+        var delivered = new List<BufferedBatch>(window.Batches.Count);
         KafkaFailure? failure = null;
-        for (var i = 0; i < batches.Count; i++)
+        for (var i = 0; i < window.Batches.Count; i++)
         {
-            var report = await reports[i].ConfigureAwait(false);
+            var report = window.Reports[i].Result;
             if (report.Delivered)
             {
-                delivered.Add(batches[i]);
+                delivered.Add(window.Batches[i]);
             }
             else
             {
@@ -128,10 +170,17 @@ public sealed class Forwarder
         }
         _buffer.Delete(delivered);
         _metrics.OnForwarded(delivered.Count);
+        var now = _time.GetUtcNow();
+        foreach (var batch in delivered)
+        {
+            _metrics.OnForwardLatency((now - batch.Received).TotalMilliseconds);
+        }
         if (failure is not null)
         {
-            _metrics.OnForwardFailed(batches.Count - delivered.Count);
+            _metrics.OnForwardFailed(window.Batches.Count - delivered.Count);
         }
         return failure;
     }
+
+    private sealed record Window(IReadOnlyList<BufferedBatch> Batches, Task<DeliveryReport>[] Reports, Task Delivered);
 }
