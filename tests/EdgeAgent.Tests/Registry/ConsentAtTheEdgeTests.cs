@@ -112,6 +112,33 @@ public sealed class ConsentAtTheEdgeTests(KafkaFixture kafka) : IAsyncLifetime
         Assert.Equal(3, running.Agent.Metrics.Snapshot().RejectedByReason[GateReasons.Revoked]);
     }
 
+    [Fact]
+    public async Task The_site_runner_forwards_a_bound_consented_device_and_refuses_an_unknown_one()
+    {
+        var topic = Testing.KafkaFixture.UniqueTopic("raw");
+        await using var watcher = new RawTopicWatcher(kafka.BootstrapServers, topic);
+        var options = EdgeAgentOptions.InFolder(_folder.Path, new MqttClientOptions { Port = _broker.Port, ClientId = "edge-site" }, kafka.Options("edge")) with
+        {
+            Buffer = new BufferOptions { Path = _folder.Combine("buffer.db"), MinFreeDiskBytes = 0 },
+            Forwarder = new ForwarderOptions { Topic = topic },
+        };
+        var started = new TaskCompletionSource<EdgeAgentService>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource();
+        var run = EdgeSiteRunner.RunAsync(options, new EdgeRegistryOptions { ConsentService = Site.Address }, null, a => started.SetResult(a), stop.Token);
+        var agent = await started.Task.WaitAsync(s_deadline);
+        await agent.Ready.WaitAsync(s_deadline);
+
+        await using var devices = await DevicePublisher.ConnectAsync(_broker.Port, "devices");
+        await DevicePublisher.PublishAsync(devices, ["dev-ghost"], 1, 1, CancellationToken.None);
+        await DevicePublisher.PublishAsync(devices, ["dev-1"], 1, 3, CancellationToken.None);
+        await watcher.WaitUntilAsync(seen => Has(seen, "dev-1", 3), s_deadline, "the bound device's batches");
+
+        Assert.Equal(1, agent.Metrics.Snapshot().RejectedByReason[GateReasons.UnknownDevice]);
+        Assert.All(watcher.Seen, r => Assert.Equal(("dev-1", "Patient/1", "permit"), (r.Reading.Device, r.Key, r.Reading.Consent.Decision)));
+        await stop.CancelAsync();
+        await run.WaitAsync(s_deadline);
+    }
+
     public async Task DisposeAsync()
     {
         if (_site is not null)
