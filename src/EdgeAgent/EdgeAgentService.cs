@@ -84,6 +84,14 @@ public sealed class EdgeAgentService : IDisposable
         await using var __ = client.ConfigureAwait(false);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        client.Connected += (_, e) =>
+        {
+            // A broker that lost the agent's session (restarted without persistence) forgot the subscription too.
+            if (e.IsReconnect && !e.Result.SessionPresent)
+            {
+                _ = ResubscribeAsync(client, stop.Token);
+            }
+        };
         // Forwarding starts before the broker connection so batches left by a crash drain even while MQTT is down.
         var forwarding = forwarder.RunAsync(stop.Token);
         try
@@ -124,6 +132,24 @@ public sealed class EdgeAgentService : IDisposable
         {
             throw new EdgeAgentException(EdgeAgentException.SubscribeRefused,
                 $"the broker refused the subscription {_options.Subscription}: {subscribed.Items[0].ReasonCode}");
+        }
+    }
+
+    private async Task ResubscribeAsync(MqttClient client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var subscribed = await client.SubscribeAsync(_options.Subscription, MqttQualityOfService.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+            if (!subscribed.IsSuccess)
+            {
+                _logger.LogError("The broker refused the subscription {Subscription} after a reconnect: {Reason}", _options.Subscription,
+                    subscribed.Items[0].ReasonCode);
+            }
+        }
+        catch (Exception e) when (e is MqttConnectionException or TimeoutException or OperationCanceledException)
+        {
+            // The next reconnect tries again.
+            _logger.LogWarning(e, "Subscribing again after a reconnect failed");
         }
     }
 
