@@ -292,25 +292,11 @@ public sealed class DurableBuffer : IAsyncDisposable
             // A delete lost to power failure only means a batch is sent again (at-least-once), so deletes skip the
             // fsync that appends need.
             Execute(_db, "PRAGMA synchronous=NORMAL");
-            long removed = 0;
-            long bytes = 0;
+            long removed;
+            long bytes;
             try
             {
-                using var transaction = _db.BeginTransaction();
-                using var delete = _db.CreateCommand();
-                delete.Transaction = transaction;
-                delete.CommandText = "DELETE FROM batches WHERE id = $id";
-                var id = delete.Parameters.Add("$id", SqliteType.Integer);
-                foreach (var batch in delivered)
-                {
-                    id.Value = batch.Id;
-                    if (delete.ExecuteNonQuery() == 1)
-                    {
-                        removed++;
-                        bytes += batch.Value.Length;
-                    }
-                }
-                transaction.Commit();
+                (removed, bytes) = DeleteRange(delivered) ?? DeleteEach(delivered);
             }
             finally
             {
@@ -320,6 +306,65 @@ public sealed class DurableBuffer : IAsyncDisposable
             Interlocked.Add(ref _bytes, -bytes);
         }
         SignalRoom();
+    }
+
+    /// <summary>The common case, a whole window delivered: one range delete. Null when it does not apply.</summary>
+    private (long Removed, long Bytes)? DeleteRange(IReadOnlyCollection<BufferedBatch> delivered)
+    {
+        if (!IsContiguousRun(delivered, out var first, out var last))
+        {
+            return null;
+        }
+        using var transaction = _db.BeginTransaction();
+        using var range = _db.CreateCommand();
+        range.Transaction = transaction;
+        range.CommandText = "DELETE FROM batches WHERE id BETWEEN $first AND $last";
+        range.Parameters.AddWithValue("$first", first);
+        range.Parameters.AddWithValue("$last", last);
+        if (range.ExecuteNonQuery() != delivered.Count)
+        {
+            // Some were already gone: undo, and count exactly one by one.
+            transaction.Rollback();
+            return null;
+        }
+        transaction.Commit();
+        return (delivered.Count, delivered.Sum(b => (long)b.Value.Length));
+    }
+
+    private (long Removed, long Bytes) DeleteEach(IReadOnlyCollection<BufferedBatch> delivered)
+    {
+        using var transaction = _db.BeginTransaction();
+        using var delete = _db.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = "DELETE FROM batches WHERE id = $id";
+        var id = delete.Parameters.Add("$id", SqliteType.Integer);
+        long removed = 0;
+        long bytes = 0;
+        foreach (var batch in delivered)
+        {
+            id.Value = batch.Id;
+            if (delete.ExecuteNonQuery() == 1)
+            {
+                removed++;
+                bytes += batch.Value.Length;
+            }
+        }
+        transaction.Commit();
+        return (removed, bytes);
+    }
+
+    private static bool IsContiguousRun(IReadOnlyCollection<BufferedBatch> batches, out long first, out long last)
+    {
+        first = long.MaxValue;
+        last = long.MinValue;
+        var seen = new HashSet<long>();
+        foreach (var batch in batches)
+        {
+            first = Math.Min(first, batch.Id);
+            last = Math.Max(last, batch.Id);
+            seen.Add(batch.Id);
+        }
+        return last - first + 1 == seen.Count && seen.Count == batches.Count;
     }
 
     /// <summary>Completes once a batch that arrived after the batch <paramref name="afterId"/> is held (at once if one is).</summary>

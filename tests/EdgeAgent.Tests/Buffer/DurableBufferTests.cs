@@ -77,6 +77,27 @@ public sealed class DurableBufferTests : IDisposable
     }
 
     [Fact]
+    public async Task Deleting_counts_exactly_for_runs_gaps_and_batches_already_gone()
+    {
+        await using var buffer = DurableBuffer.Open(Options(), _metrics);
+        for (var seq = 1; seq <= 10; seq++)
+        {
+            await buffer.AppendAsync(Readings.Entry("dev-a", seq, "Patient/1"), CancellationToken.None);
+        }
+        var held = buffer.ReadOldest(10);
+
+        buffer.Delete([held[0], held[2], held[4]]);
+        Assert.Equal(7, buffer.Count);
+        buffer.Delete(held.Take(4).ToList());
+        Assert.Equal(5, buffer.Count);
+        buffer.Delete(held.Skip(4).ToList());
+
+        Assert.Equal(0, buffer.Count);
+        Assert.Equal(0, buffer.Bytes);
+        Assert.Empty(buffer.ReadOldest(10));
+    }
+
+    [Fact]
     public async Task Quarantine_keeps_the_reason_and_the_newest_payloads()
     {
         await using var buffer = DurableBuffer.Open(Options() with { MaxQuarantined = 2 }, _metrics);
