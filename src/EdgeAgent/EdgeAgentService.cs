@@ -48,6 +48,9 @@ public sealed class EdgeAgentService : IDisposable
 
     public EdgeMetrics Metrics { get; } = new();
 
+    /// <summary>Raised after every successful subscription: at start and after a reconnect to a broker that lost the session.</summary>
+    public event EventHandler? Subscribed;
+
     /// <summary>Completes once the agent is connected and subscribed; faults when it could not start.</summary>
     public Task Ready => _ready.Task;
 
@@ -133,6 +136,7 @@ public sealed class EdgeAgentService : IDisposable
             throw new EdgeAgentException(EdgeAgentException.SubscribeRefused,
                 $"the broker refused the subscription {_options.Subscription}: {subscribed.Items[0].ReasonCode}");
         }
+        Subscribed?.Invoke(this, EventArgs.Empty);
     }
 
     private async Task ResubscribeAsync(MqttClient client, CancellationToken cancellationToken)
@@ -144,7 +148,9 @@ public sealed class EdgeAgentService : IDisposable
             {
                 _logger.LogError("The broker refused the subscription {Subscription} after a reconnect: {Reason}", _options.Subscription,
                     subscribed.Items[0].ReasonCode);
+                return;
             }
+            Subscribed?.Invoke(this, EventArgs.Empty);
         }
         catch (Exception e) when (e is MqttConnectionException or TimeoutException or OperationCanceledException)
         {

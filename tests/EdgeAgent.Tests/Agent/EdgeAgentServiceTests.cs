@@ -68,6 +68,36 @@ public sealed class EdgeAgentServiceTests(KafkaFixture kafka) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_a_broker_restart_that_lost_the_session_the_agent_subscribes_again()
+    {
+        var topic = KafkaFixture.UniqueTopic("raw");
+        using var agent = new EdgeAgentService(Options(topic), new DeviceTable().Add("dev-1", "Patient/1"), new ConsentTable().Permit("Patient/1", "heart-rate"));
+        var subscriptions = System.Threading.Channels.Channel.CreateBounded<bool>(10);
+        agent.Subscribed += (_, _) => subscriptions.Writer.TryWrite(true);
+        using var stop = new CancellationTokenSource();
+        var run = agent.RunAsync(stop.Token);
+        using var deadline = new CancellationTokenSource(s_deadline);
+        await subscriptions.Reader.ReadAsync(deadline.Token);
+        await using var watcher = new RawTopicWatcher(kafka.BootstrapServers, topic);
+        await using (var before = await DevicePublisher.ConnectAsync(_broker.Port, "devices"))
+        {
+            await DevicePublisher.PublishAsync(before, ["dev-1"], 1, 1, CancellationToken.None);
+        }
+        await watcher.WaitUntilAsync(seen => seen.Count == 1, s_deadline, "the batch before the restart");
+
+        await _broker.RestartAsync();
+        await subscriptions.Reader.ReadAsync(deadline.Token);
+        await using (var after = await DevicePublisher.ConnectAsync(_broker.Port, "devices"))
+        {
+            await DevicePublisher.PublishAsync(after, ["dev-1"], 2, 2, CancellationToken.None);
+        }
+
+        await watcher.WaitUntilAsync(seen => seen.Any(r => r.Reading.Batch.Seq == 2), s_deadline, "the batch after the restart");
+        await stop.CancelAsync();
+        await run.WaitAsync(s_deadline);
+    }
+
+    [Fact]
     public void Options_without_a_client_id_or_Kafka_fail_at_start_up()
     {
         var options = Options("t") with { Mqtt = new MqttClientOptions { Port = _broker.Port }, Kafka = new KafkaOptions() };
