@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PatientStream.Bench;
 using PatientStream.Bench.Analytics;
+using PatientStream.Bench.Edge;
 using PatientStream.Bench.Kafka;
 using PatientStream.Bench.Mqtt;
 
@@ -10,7 +11,7 @@ var only = new Option<string?>("--only") { Description = "Run only benchmarks wh
 var root = new RootCommand("Run PatientStream's benchmarks and write bench/results/latest.json and latest.md.") { quick, output, only };
 root.SetAction(async (result, cancellationToken) =>
 {
-    IBenchmark[] all = [new MqttClientBenchmark(), new KafkaBenchmark(), new ActorBenchmark()];
+    IBenchmark[] all = [new MqttClientBenchmark(), new KafkaBenchmark(), new EdgeBenchmark(), new ActorBenchmark()];
     var settings = new BenchSettings(result.GetValue(quick));
     var filter = result.GetValue(only);
     var results = new List<BenchResult>();

@@ -12,6 +12,12 @@ public sealed record AttestationOptions
     /// <summary>Cap on outstanding nonces and challenges (default 100 000).</summary>
     public int MaxPendingNonces { get; init; } = 100_000;
 
+    /// <summary>Reads every *.pem file of a folder as a trusted manufacturer root (a missing folder trusts none).</summary>
+    public static IReadOnlyList<string> LoadManufacturerRoots(string folder) =>
+        Directory.Exists(folder)
+            ? Directory.GetFiles(folder, "*.pem").Order(StringComparer.Ordinal).Select(File.ReadAllText).ToList()
+            : [];
+
     public void Validate()
     {
         var problems = new List<string>();

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using PatientStream.Consent.Audit;
 using PatientStream.Consent.Ca;
 using PatientStream.Consent.Devices;
@@ -28,8 +30,11 @@ public sealed class DeviceEnrollment
     private readonly SingleUseTokens<bool> _nonces;
     private readonly X509Certificate2Collection _manufacturerRoots = [];
 
-    public DeviceEnrollment(DeviceCa ca, DeviceRegistry devices, AuditTrail audit, AttestationOptions options, TimeProvider clock)
+    private readonly ILogger _logger;
+
+    public DeviceEnrollment(DeviceCa ca, DeviceRegistry devices, AuditTrail audit, AttestationOptions options, TimeProvider clock, ILogger<DeviceEnrollment>? logger = null)
     {
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _ca = ca;
@@ -121,6 +126,15 @@ public sealed class DeviceEnrollment
         return serials;
     }
 
+    /// <summary>Lets a revoked device enroll again (after repair or recovery); its old certificates stay revoked.</summary>
+    public async Task<bool> ReinstateAsync(string deviceId, string by, CancellationToken cancellationToken)
+    {
+        var reinstated = _ca.Reinstate(deviceId);
+        await _devices.ActivateAsync(deviceId, cancellationToken).ConfigureAwait(false);
+        await _audit.DeviceReinstatedAsync(deviceId, by, cancellationToken).ConfigureAwait(false);
+        return reinstated;
+    }
+
     /// <summary>The last gate of every mechanism: not revoked, bound to a patient, then issue and audit.</summary>
     internal async Task<IssuedCertificate> IssueAttestedAsync(string mechanism, string deviceId, string csrPem, string how, CancellationToken cancellationToken)
     {
@@ -132,6 +146,7 @@ public sealed class DeviceEnrollment
         await RequireBoundAsync(deviceId, cancellationToken).ConfigureAwait(false);
         var issued = _ca.Issue(deviceId, csrPem);
         await _audit.AttestationAsync(mechanism, deviceId, null, "attestation succeeded", cancellationToken).ConfigureAwait(false);
+        _logger.LogInformation("Device {DeviceId} attested ({Mechanism}); certificate {Serial} valid until {NotAfter:O}", deviceId, mechanism, issued.Serial, issued.NotAfter);
         await _audit.CertificateIssuedAsync(issued, how, cancellationToken).ConfigureAwait(false);
         return issued;
     }
@@ -146,15 +161,21 @@ public sealed class DeviceEnrollment
         catch (CertificateAuthorityException ex)
         {
             var mapped = new AttestationException(Map(ex.Code), ex.Message, ex);
+            LogRefusal(mechanism, deviceId(), mapped.Code);
             await _audit.AttestationAsync(mechanism, deviceId(), mapped.Code, mapped.Message, cancellationToken).ConfigureAwait(false);
             throw mapped;
         }
         catch (AttestationException ex)
         {
+            LogRefusal(mechanism, deviceId(), ex.Code);
             await _audit.AttestationAsync(mechanism, deviceId(), ex.Code, ex.Message, cancellationToken).ConfigureAwait(false);
             throw;
         }
     }
+
+    // Device ids are not patient identifiers; the patient a device serves is never logged.
+    private void LogRefusal(string mechanism, string? deviceId, string code) =>
+        _logger.LogInformation("Attestation ({Mechanism}) refused for device {DeviceId}: {Code}", mechanism, deviceId ?? "(unidentified)", code);
 
     private async Task RequireBoundAsync(string deviceId, CancellationToken cancellationToken)
     {

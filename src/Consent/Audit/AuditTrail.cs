@@ -55,6 +55,14 @@ public sealed class AuditTrail(IConsentRecords records, TimeProvider clock)
         return _records.AppendAuditAsync(audit, cancellationToken);
     }
 
+    public Task DeviceReinstatedAsync(string deviceId, string by, CancellationToken cancellationToken)
+    {
+        var audit = Event(Dcm, "110113", "Security Alert", "device-reinstated", "U", "0", "revoked device reinstated");
+        audit["agent"] = new JsonArray(PersonAgent(by), DeviceAgent(deviceId, requestor: false));
+        audit["entity"] = new JsonArray(Entity(DeviceWhat(deviceId)));
+        return _records.AppendAuditAsync(audit, cancellationToken);
+    }
+
     public Task DeviceBindingAsync(DeviceBinding binding, string clinician, bool bound, CancellationToken cancellationToken)
     {
         var audit = Event(Dcm, "110113", "Security Alert", bound ? "device-bound" : "device-unbound", "U", "0", bound ? "device bound to patient" : "device unbound");

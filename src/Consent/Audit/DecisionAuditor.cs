@@ -6,15 +6,18 @@ namespace PatientStream.Consent.Audit;
 /// <summary>
 /// Aggregates consent decisions for the audit trail: readings arrive many times a second, so instead of one
 /// AuditEvent per decision there is one per device (or patient) and question whenever the decision changes, and
-/// at least one per period while it stays the same; each event counts the identical decisions it stands for.
+/// one per period while it stays the same. Each event counts the identical decisions it stands for
+/// (<c>count</c>, <c>since</c>); decisions not yet written are written by <see cref="FlushAsync"/>, which runs
+/// every period and at shutdown, so no decision goes unaccounted.
 /// </summary>
 public sealed class DecisionAuditor(AuditTrail audit, TimeProvider clock, TimeSpan period, int maxTracked = 100_000)
 {
     private readonly Dictionary<string, Run> _runs = new(StringComparer.Ordinal);
     private readonly AuditTrail _audit = audit;
     private readonly TimeProvider _clock = clock;
-    private readonly TimeSpan _period = period;
     private readonly int _maxTracked = maxTracked;
+
+    public TimeSpan Period { get; } = period;
 
     public async Task ObserveAsync(ConsentRequest request, ConsentDecision decision, CancellationToken cancellationToken)
     {
@@ -23,29 +26,74 @@ public sealed class DecisionAuditor(AuditTrail audit, TimeProvider clock, TimeSp
         var key = Key(request);
         var fingerprint = Fingerprint(decision);
         var now = _clock.GetUtcNow();
-        long count;
-        DateTimeOffset since;
+        var pending = new List<Pending>(2);
         lock (_runs)
         {
-            if (_runs.TryGetValue(key, out var run) && run.Fingerprint == fingerprint && now - run.LastWritten < _period)
+            if (_runs.TryGetValue(key, out var run) && run.Fingerprint == fingerprint && now - run.LastWritten < Period)
             {
                 run.Suppressed++;
                 return;
             }
 
-            // A new question, a changed decision, or a period gone by: write one event standing for the run so far.
-            count = run is not null && run.Fingerprint == fingerprint ? run.Suppressed + 1 : 1;
-            since = run is not null && run.Fingerprint == fingerprint ? run.LastWritten : now;
+            if (run is not null && run.Fingerprint == fingerprint)
+            {
+                // The period has passed: one event for the run so far, this decision included.
+                pending.Add(new Pending(request, decision, run.Suppressed + 1, run.LastWritten));
+            }
+            else
+            {
+                if (run is { Suppressed: > 0 })
+                {
+                    // Close the previous decision's run before the change is recorded.
+                    pending.Add(new Pending(run.Request, run.Decision, run.Suppressed, run.LastWritten));
+                }
+
+                pending.Add(new Pending(request, decision, 1, now));
+            }
+
             if (run is null && _runs.Count >= _maxTracked)
             {
-                // Forgetting runs only ever produces more audit events, never fewer.
+                FlushLocked(now, pending, all: true);
                 _runs.Clear();
             }
 
-            _runs[key] = new Run(fingerprint, now);
+            _runs[key] = new Run(request, decision, fingerprint, now);
         }
 
-        await _audit.ConsentDecisionAsync(request, decision, count, since, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes one event for every run with decisions not yet written; <paramref name="all"/> ignores the period.</summary>
+    public Task FlushAsync(bool all, CancellationToken cancellationToken)
+    {
+        var pending = new List<Pending>();
+        lock (_runs)
+        {
+            FlushLocked(_clock.GetUtcNow(), pending, all);
+        }
+
+        return WriteAsync(pending, cancellationToken);
+    }
+
+    private void FlushLocked(DateTimeOffset now, List<Pending> pending, bool all)
+    {
+        foreach (var run in _runs.Values)
+        {
+            if (run.Suppressed > 0 && (all || now - run.LastWritten >= Period))
+            {
+                pending.Add(new Pending(run.Request, run.Decision, run.Suppressed, run.LastWritten));
+                run.Suppressed = 0;
+                run.LastWritten = now;
+            }
+        }
+    }
+
+    private async Task WriteAsync(List<Pending> pending, CancellationToken cancellationToken)
+    {
+        foreach (var p in pending)
+        {
+            await _audit.ConsentDecisionAsync(p.Request, p.Decision, p.Count, p.Since, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static string Key(ConsentRequest r) =>
@@ -62,11 +110,17 @@ public sealed class DecisionAuditor(AuditTrail audit, TimeProvider clock, TimeSp
         return text.ToString();
     }
 
-    private sealed class Run(string fingerprint, DateTimeOffset lastWritten)
+    private sealed record Pending(ConsentRequest Request, ConsentDecision Decision, long Count, DateTimeOffset Since);
+
+    private sealed class Run(ConsentRequest request, ConsentDecision decision, string fingerprint, DateTimeOffset lastWritten)
     {
+        public ConsentRequest Request { get; } = request;
+
+        public ConsentDecision Decision { get; } = decision;
+
         public string Fingerprint { get; } = fingerprint;
 
-        public DateTimeOffset LastWritten { get; } = lastWritten;
+        public DateTimeOffset LastWritten { get; set; } = lastWritten;
 
         public long Suppressed { get; set; }
     }

@@ -36,7 +36,9 @@ public sealed class DeviceRegistry(IConsentRecords records, AuditTrail audit)
             throw new ArgumentException("patient must be a reference like Patient/123", nameof(patient));
         }
 
-        var binding = await SaveAsync(deviceId, patient, "active", cancellationToken).ConfigureAwait(false);
+        // Binding never reactivates a revoked (inactive) device; that takes an explicit reinstatement.
+        var current = await FindAsync(deviceId, cancellationToken).ConfigureAwait(false);
+        var binding = await SaveAsync(deviceId, patient, current?.Status ?? "active", cancellationToken).ConfigureAwait(false);
         await _audit.DeviceBindingAsync(binding, clinician, bound: true, cancellationToken).ConfigureAwait(false);
         return binding;
     }
@@ -51,12 +53,17 @@ public sealed class DeviceRegistry(IConsentRecords records, AuditTrail audit)
     }
 
     /// <summary>Marks a revoked device inactive so it no longer counts as bound anywhere.</summary>
-    public async Task DeactivateAsync(string deviceId, CancellationToken cancellationToken)
+    public Task DeactivateAsync(string deviceId, CancellationToken cancellationToken) => SetStatusAsync(deviceId, "inactive", cancellationToken);
+
+    /// <summary>Marks a reinstated device active again, keeping its binding.</summary>
+    public Task ActivateAsync(string deviceId, CancellationToken cancellationToken) => SetStatusAsync(deviceId, "active", cancellationToken);
+
+    private async Task SetStatusAsync(string deviceId, string status, CancellationToken cancellationToken)
     {
         var current = await FindAsync(deviceId, cancellationToken).ConfigureAwait(false);
         if (current is not null)
         {
-            await SaveAsync(deviceId, current.Patient, "inactive", cancellationToken).ConfigureAwait(false);
+            await SaveAsync(deviceId, current.Patient, status, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -9,6 +9,8 @@ namespace PatientStream.Consent.Http;
 
 public sealed record RevokeRequest(string Device, string Reason, string By);
 
+public sealed record ReinstateRequest(string Device, string By);
+
 public sealed record RevokeResult(string Device, IReadOnlyList<string> RevokedSerials);
 
 public sealed record TpmEnrollmentRequest(string Device, string EndorsementKey);
@@ -18,17 +20,23 @@ public static class AttestationApi
     /// <summary>
     /// Maps the attestation endpoints under <c>/attestation/v1</c>: <c>POST nonce</c>, <c>POST x509/enroll</c>,
     /// <c>POST tpm/enrollments</c>, <c>POST tpm/challenge</c>, <c>POST tpm/activate</c>, <c>POST renew</c>,
-    /// <c>POST revoke</c>, <c>GET ca</c>, <c>GET crl</c> and <c>GET revocations</c>.
+    /// <c>POST revoke</c>, <c>POST reinstate</c>, <c>GET ca</c>, <c>GET crl</c> and <c>GET revocations</c>.
     /// </summary>
-    public static IEndpointRouteBuilder MapAttestationApi(this IEndpointRouteBuilder endpoints)
+    /// <returns>
+    /// The endpoint groups: <see cref="ApiGroups.Clients"/> is what devices call (they prove themselves by
+    /// attestation), <see cref="ApiGroups.Clinicians"/> the administrative actions (TPM enrollment, revoke,
+    /// reinstate) that the host must put behind its clinician/administrator authorization.
+    /// </returns>
+    public static ApiGroups MapAttestationApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/attestation/v1");
+        var administrators = endpoints.MapGroup("/attestation/v1");
         group.MapPost("/nonce", (DeviceEnrollment enrollment) => Guard(() => Task.FromResult(enrollment.IssueNonce())));
         group.MapPost("/x509/enroll", (HttpContext context, DeviceEnrollment enrollment) =>
             Handle<X509EnrollmentRequest, IssuedCertificate>(context, r => enrollment.EnrollX509Async(r, context.RequestAborted)));
         group.MapPost("/renew", (HttpContext context, DeviceEnrollment enrollment) =>
             Handle<RenewalRequest, IssuedCertificate>(context, r => enrollment.RenewAsync(r, context.RequestAborted)));
-        group.MapPost("/tpm/enrollments", (HttpContext context, TpmAttestor tpm) =>
+        administrators.MapPost("/tpm/enrollments", (HttpContext context, TpmAttestor tpm) =>
             Handle<TpmEnrollmentRequest, TpmEnrollmentRequest>(context, r =>
             {
                 tpm.RegisterEndorsementKey(r.Device, r.EndorsementKey);
@@ -38,13 +46,19 @@ public static class AttestationApi
             Handle<TpmChallengeRequest, TpmChallenge>(context, r => tpm.ChallengeAsync(r, context.RequestAborted)));
         group.MapPost("/tpm/activate", (HttpContext context, TpmAttestor tpm) =>
             Handle<TpmActivationRequest, IssuedCertificate>(context, r => tpm.ActivateAsync(r, context.RequestAborted)));
-        group.MapPost("/revoke", (HttpContext context, DeviceEnrollment enrollment) =>
+        administrators.MapPost("/revoke", (HttpContext context, DeviceEnrollment enrollment) =>
             Handle<RevokeRequest, RevokeResult>(context, async r =>
                 new RevokeResult(r.Device, await enrollment.RevokeAsync(r.Device, r.Reason, r.By, context.RequestAborted).ConfigureAwait(false))));
+        administrators.MapPost("/reinstate", (HttpContext context, DeviceEnrollment enrollment) =>
+            Handle<ReinstateRequest, ReinstateRequest>(context, async r =>
+            {
+                await enrollment.ReinstateAsync(r.Device, r.By, context.RequestAborted).ConfigureAwait(false);
+                return r;
+            }));
         group.MapGet("/ca", (DeviceCa ca) => Results.Text(ca.CertificatePem, "application/x-pem-file"));
         group.MapGet("/crl", (DeviceCa ca) => Results.Text(File.ReadAllText(ca.Options.CrlPath), "application/x-pem-file"));
         group.MapGet("/revocations", (DeviceCa ca) => Results.Json(ca.Revocations(), OperationOutcomes.Json));
-        return endpoints;
+        return new ApiGroups(group, administrators);
     }
 
     private static async Task<IResult> Handle<TRequest, TResult>(HttpContext context, Func<TRequest, Task<TResult>> work)

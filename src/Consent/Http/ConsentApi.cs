@@ -13,28 +13,36 @@ public sealed record DeviceBindingRequest(string Patient, string Clinician);
 
 public sealed record DeviceUnbindingRequest(string Clinician);
 
+/// <summary>The mapped endpoints, split by who may call them.</summary>
+public sealed record ApiGroups(RouteGroupBuilder Clients, RouteGroupBuilder Clinicians);
+
 public static class ConsentApi
 {
     /// <summary>
     /// Maps <c>POST /consent/v1/decide</c>, <c>GET /consent/v1/changes</c> (cache invalidation feed for edge
     /// clients) and the device binding endpoints under <c>/consent/v1/devices/{deviceId}</c>.
     /// </summary>
-    public static IEndpointRouteBuilder MapConsentApi(this IEndpointRouteBuilder endpoints)
+    /// <returns>
+    /// The endpoint groups, so the host can require its authorization: <see cref="ApiGroups.Clients"/> for edge
+    /// agents and services, <see cref="ApiGroups.Clinicians"/> for the device binding actions.
+    /// </returns>
+    public static ApiGroups MapConsentApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/consent/v1");
+        var clinicians = endpoints.MapGroup("/consent/v1");
         group.MapPost("/decide", DecideAsync);
         group.MapGet("/changes", async (string? since, IConsentRecords records, HttpContext context) =>
         {
             var changes = await records.ChangesSinceAsync(since, context.RequestAborted).ConfigureAwait(false);
             return Results.Json(changes, OperationOutcomes.Json);
         });
-        group.MapGet("/devices/{deviceId}", async (string deviceId, DeviceRegistry devices, HttpContext context) =>
+        clinicians.MapGet("/devices/{deviceId}", async (string deviceId, DeviceRegistry devices, HttpContext context) =>
             await devices.FindAsync(deviceId, context.RequestAborted).ConfigureAwait(false) is { } binding
                 ? Results.Json(binding, OperationOutcomes.Json)
                 : OperationOutcomes.Error(StatusCodes.Status404NotFound, "device-unknown", $"device {deviceId} is not registered", "not-found"));
-        group.MapPut("/devices/{deviceId}/binding", BindAsync);
-        group.MapDelete("/devices/{deviceId}/binding", UnbindAsync);
-        return endpoints;
+        clinicians.MapPut("/devices/{deviceId}/binding", BindAsync);
+        clinicians.MapDelete("/devices/{deviceId}/binding", UnbindAsync);
+        return new ApiGroups(group, clinicians);
     }
 
     private static async Task<IResult> DecideAsync(HttpContext context, ConsentDecisionService service)

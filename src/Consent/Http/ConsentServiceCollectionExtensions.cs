@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using PatientStream.Consent.Attestation;
 using PatientStream.Consent.Attestation.Tpm;
 using PatientStream.Consent.Audit;
@@ -29,11 +30,14 @@ public static class ConsentServiceCollectionExtensions
         services.AddSingleton<AuditTrail>();
         services.AddSingleton<DeviceRegistry>();
         services.AddSingleton(sp => new DeviceEnrollment(
-            sp.GetRequiredService<DeviceCa>(), sp.GetRequiredService<DeviceRegistry>(), sp.GetRequiredService<AuditTrail>(), options.Attestation, sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<DeviceCa>(), sp.GetRequiredService<DeviceRegistry>(), sp.GetRequiredService<AuditTrail>(), options.Attestation, sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILogger<DeviceEnrollment>>()));
         services.AddSingleton(sp => new TpmAttestor(sp.GetRequiredService<DeviceEnrollment>(), options.Attestation, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ConsentEngine>();
         services.AddSingleton(sp => new DecisionAuditor(sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), options.DecisionAuditPeriod));
         services.AddSingleton<ConsentDecisionService>();
+        services.AddHostedService<CrlRepublisher>();
+        services.AddHostedService<DecisionAuditFlusher>();
         return services;
     }
 }

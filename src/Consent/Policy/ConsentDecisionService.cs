@@ -1,17 +1,19 @@
 using PatientStream.Consent.Audit;
+using PatientStream.Consent.Ca;
 using PatientStream.Consent.Devices;
 using PatientStream.Consent.Records;
 
 namespace PatientStream.Consent.Policy;
 
 /// <summary>
-/// Answers decision requests: the device (when named) must be active and bound to the patient, then the patient's
+/// Answers decision requests: the device (when named) must be unrevoked, active and bound to the patient, then the patient's
 /// Consents decide. Every decision goes to the (aggregated) audit trail.
 /// </summary>
-public sealed class ConsentDecisionService(IConsentRecords records, DeviceRegistry devices, ConsentEngine engine, DecisionAuditor auditor)
+public sealed class ConsentDecisionService(IConsentRecords records, DeviceRegistry devices, DeviceCa ca, ConsentEngine engine, DecisionAuditor auditor)
 {
     private readonly IConsentRecords _records = records;
     private readonly DeviceRegistry _devices = devices;
+    private readonly DeviceCa _ca = ca;
     private readonly ConsentEngine _engine = engine;
     private readonly DecisionAuditor _auditor = auditor;
 
@@ -31,6 +33,7 @@ public sealed class ConsentDecisionService(IConsentRecords records, DeviceRegist
             var binding = await _devices.FindAsync(deviceId, cancellationToken).ConfigureAwait(false);
             var refusal = binding switch
             {
+                _ when _ca.IsDeviceRevoked(deviceId) => $"{device} is revoked",
                 null => $"{device} is not registered",
                 { Status: not "active" } => $"{device} is {binding.Status}",
                 { Patient: null } => $"{device} is not bound to a patient",

@@ -2,12 +2,13 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using PatientStream.Consent.Ca;
 using PatientStream.Consent.Tests.Fixtures;
+using PatientStream.Testing;
 
 namespace PatientStream.Consent.Tests.Ca;
 
 public sealed class DeviceCaTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempFolder _dir = new("consent");
     private readonly ManualClock _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
 
     public void Dispose() => _dir.Dispose();

@@ -3,19 +3,20 @@ using PatientStream.Consent.Attestation;
 using PatientStream.Consent.Audit;
 using PatientStream.Consent.Ca;
 using PatientStream.Consent.Devices;
+using PatientStream.Testing;
 
 namespace PatientStream.Consent.Tests.Fixtures;
 
 /// <summary>A device CA, registry, audit trail and enrollment service over a temp folder and a hand-moved clock.</summary>
 public sealed class EnrollmentHarness : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempFolder _dir = new("consent");
 
     public EnrollmentHarness()
     {
         Clock = new ManualClock(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
         Maker = new Manufacturer("Acme Medical", Clock.GetUtcNow());
-        Ca = DeviceCa.Open(new DeviceCaOptions { DataDirectory = _dir.File("ca") }, Clock);
+        Ca = DeviceCa.Open(new DeviceCaOptions { DataDirectory = _dir.Combine("ca") }, Clock);
         Audit = new AuditTrail(Records, Clock);
         Devices = new DeviceRegistry(Records, Audit);
         Enrollment = new DeviceEnrollment(Ca, Devices, Audit, new AttestationOptions { ManufacturerRootsPem = [Maker.RootPem] }, Clock);

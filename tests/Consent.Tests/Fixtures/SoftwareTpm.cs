@@ -1,4 +1,5 @@
 using System.Globalization;
+using PatientStream.Testing;
 
 namespace PatientStream.Consent.Tests.Fixtures;
 
@@ -7,11 +8,11 @@ namespace PatientStream.Consent.Tests.Fixtures;
 /// </summary>
 public sealed class SoftwareTpm : IAsyncDisposable
 {
-    private readonly TempDirectory _dir;
+    private readonly TempFolder _dir;
     private readonly int _pid;
     private readonly Dictionary<string, string> _environment;
 
-    private SoftwareTpm(TempDirectory dir, int pid, int port)
+    private SoftwareTpm(TempFolder dir, int pid, int port)
     {
         _dir = dir;
         _pid = pid;
@@ -23,20 +24,20 @@ public sealed class SoftwareTpm : IAsyncDisposable
 
     public static async Task<SoftwareTpm> StartAsync()
     {
-        var swtpm = ExternalProcess.Require("swtpm", "swtpm swtpm-tools");
-        ExternalProcess.Require("tpm2_activatecredential", "tpm2-tools");
-        var dir = new TempDirectory();
-        Directory.CreateDirectory(dir.File("state"));
-        var port = ExternalProcess.FreePortPair();
+        var swtpm = RequiredBinary.Find("swtpm", "swtpm swtpm-tools");
+        RequiredBinary.Find("tpm2_activatecredential", "tpm2-tools");
+        var dir = new TempFolder("consent");
+        Directory.CreateDirectory(dir.Combine("state"));
+        var port = ToolRun.FreePortPair();
         var control = port + 1;
 
         // With --daemon the launcher exits only after the server and control sockets listen, so its exit is the readiness signal.
-        var started = await ExternalProcess.RunAsync(swtpm, [
+        var started = await ToolRun.RunAsync(swtpm, [
             "socket", "--tpm2", "--daemon",
             "--server", string.Create(CultureInfo.InvariantCulture, $"type=tcp,port={port},bindaddr=127.0.0.1"),
             "--ctrl", string.Create(CultureInfo.InvariantCulture, $"type=tcp,port={control},bindaddr=127.0.0.1"),
-            "--tpmstate", "dir=" + dir.File("state"),
-            "--pid", "file=" + dir.File("swtpm.pid"),
+            "--tpmstate", "dir=" + dir.Combine("state"),
+            "--pid", "file=" + dir.Combine("swtpm.pid"),
             "--flags", "not-need-init,startup-clear",
         ]);
         if (started.ExitCode != 0)
@@ -45,7 +46,7 @@ public sealed class SoftwareTpm : IAsyncDisposable
             Assert.Fail(started.Describe("swtpm"));
         }
 
-        var pid = int.Parse((await File.ReadAllTextAsync(dir.File("swtpm.pid"))).Trim(), CultureInfo.InvariantCulture);
+        var pid = int.Parse((await File.ReadAllTextAsync(dir.Combine("swtpm.pid"))).Trim(), CultureInfo.InvariantCulture);
         return new SoftwareTpm(dir, pid, port);
     }
 
@@ -53,27 +54,27 @@ public sealed class SoftwareTpm : IAsyncDisposable
     public async Task<byte[]> CreateEndorsementKeyAsync()
     {
         await ToolAsync("tpm2_createek", "-c", "ek.ctx", "-G", "rsa", "-u", "ek.pub");
-        return await File.ReadAllBytesAsync(_dir.File("ek.pub"));
+        return await File.ReadAllBytesAsync(_dir.Combine("ek.pub"));
     }
 
     /// <summary>tpm2_createak under the EK (restricted RSA signing key); returns the AK's TPM2B_PUBLIC.</summary>
     public async Task<byte[]> CreateAttestationKeyAsync()
     {
         await ToolAsync("tpm2_createak", "-C", "ek.ctx", "-c", "ak.ctx", "-G", "rsa", "-g", "sha256", "-s", "rsassa", "-u", "ak.pub", "-n", "ak.name");
-        return await File.ReadAllBytesAsync(_dir.File("ak.pub"));
+        return await File.ReadAllBytesAsync(_dir.Combine("ak.pub"));
     }
 
     /// <summary>tpm2_activatecredential with the EK's policy session; returns the recovered secret, or the failed run.</summary>
     public async Task<(byte[]? Secret, ProcessResult Run)> ActivateCredentialAsync(byte[] credential)
     {
-        await File.WriteAllBytesAsync(_dir.File("credential.bin"), credential);
-        File.Delete(_dir.File("secret.bin"));
+        await File.WriteAllBytesAsync(_dir.Combine("credential.bin"), credential);
+        File.Delete(_dir.Combine("secret.bin"));
         await ToolAsync("tpm2_startauthsession", "--policy-session", "-S", "session.ctx");
         await ToolAsync("tpm2_policysecret", "-S", "session.ctx", "-c", "e");
         var run = await RunToolAsync("tpm2_activatecredential", "-c", "ak.ctx", "-C", "ek.ctx", "-i", "credential.bin", "-o", "secret.bin", "-P", "session:session.ctx");
         await ToolAsync("tpm2_flushcontext", "session.ctx");
         await ToolAsync("tpm2_flushcontext", "-t");
-        return (run.ExitCode == 0 ? await File.ReadAllBytesAsync(_dir.File("secret.bin")) : null, run);
+        return (run.ExitCode == 0 ? await File.ReadAllBytesAsync(_dir.Combine("secret.bin")) : null, run);
     }
 
     public async ValueTask DisposeAsync()
@@ -106,5 +107,5 @@ public sealed class SoftwareTpm : IAsyncDisposable
     }
 
     private Task<ProcessResult> RunToolAsync(string tool, params string[] arguments) =>
-        ExternalProcess.RunAsync(ExternalProcess.Require(tool, "tpm2-tools"), arguments, _environment, _dir.Path);
+        ToolRun.RunAsync(RequiredBinary.Find(tool, "tpm2-tools"), arguments, _environment, _dir.Path);
 }

@@ -5,37 +5,18 @@ using System.Text.Json.Nodes;
 using PatientStream.Consent.Tests.Fixtures;
 using PatientStream.Consent.Tests.Policy;
 using P = PatientStream.Consent.Tests.Policy.ProvisionBuilder;
+using PatientStream.Testing;
 
 namespace PatientStream.Consent.Tests.Http;
 
-public sealed class ConsentApiTests : IAsyncLifetime, IDisposable
+public sealed class ConsentApiTests : ConsentServerTest
 {
-    private readonly TempDirectory _dir = new();
-    private readonly RecordedConsentRecords _records = new();
-    private readonly ManualClock _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
-    private ConsentServer _server = null!;
-    private HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await ConsentServer.StartAsync(_records, _clock, _dir.File("ca"), []);
-        _http = _server.Client();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-    }
-
-    public void Dispose() => _dir.Dispose();
-
     [Fact]
     public async Task Decide_answers_per_code_with_the_consent_and_provision_that_decided()
     {
-        _records.PutConsent(ConsentBuilder.Given("c1", P.Permit().Id("base").Nested(P.Deny().Id("no-bp").Code("http://loinc.org", "8480-6"))));
+        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit().Id("base").Nested(P.Deny().Id("no-bp").Code("http://loinc.org", "8480-6"))));
 
-        var response = await _http.PostAsync("consent/v1/decide", Json("""
+        var response = await Http.PostAsync("consent/v1/decide", Json("""
             {"patient":"Patient/123","purpose":"TREAT","codes":["http://loinc.org|8867-4","http://loinc.org|8480-6"],
              "actor":"Organization/x","dataTime":"2026-11-21T10:00:04Z"}
             """));
@@ -65,7 +46,7 @@ public sealed class ConsentApiTests : IAsyncLifetime, IDisposable
     [InlineData("""{"patient":"Patient/123","purpose":"TREAT","codes":["http://loinc.org|8867-4"],"dataTime":"2026-11-21T10:00:04"}""", "dataTime must be")]
     public async Task Malformed_request_is_a_400_with_the_reason(string body, string reason)
     {
-        var response = await _http.PostAsync("consent/v1/decide", Json(body));
+        var response = await Http.PostAsync("consent/v1/decide", Json(body));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var outcome = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
@@ -76,7 +57,7 @@ public sealed class ConsentApiTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Reading_from_a_device_bound_to_another_patient_is_denied()
     {
-        _records.PutConsent(ConsentBuilder.Given("c1", P.Permit()));
+        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit()));
         await Put("consent/v1/devices/dev-1/binding", """{"patient":"Patient/999","clinician":"Practitioner/dr-a"}""");
 
         var decision = await Decide("""{"patient":"Patient/123","purpose":"TREAT","codes":["http://loinc.org|8867-4"],"device":"Device/dev-1"}""");
@@ -88,7 +69,7 @@ public sealed class ConsentApiTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Binding_and_unbinding_a_device_is_stored_as_a_FHIR_Device_and_audited()
     {
-        _records.PutConsent(ConsentBuilder.Given("c1", P.Permit()));
+        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit()));
         const string Request = """{"patient":"Patient/123","purpose":"TREAT","codes":["http://loinc.org|8867-4"],"device":"Device/dev-1"}""";
 
         var bound = await Put("consent/v1/devices/dev-1/binding", """{"patient":"Patient/123","clinician":"Practitioner/dr-a"}""");
@@ -96,20 +77,20 @@ public sealed class ConsentApiTests : IAsyncLifetime, IDisposable
         Assert.Equal("permit", (await Decide(Request))["decision"]!.GetValue<string>());
 
         using var unbind = new HttpRequestMessage(HttpMethod.Delete, "consent/v1/devices/dev-1/binding") { Content = Json("""{"clinician":"Practitioner/dr-a"}""") };
-        Assert.Equal(HttpStatusCode.OK, (await _http.SendAsync(unbind)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Http.SendAsync(unbind)).StatusCode);
         Assert.Equal("deny", (await Decide(Request))["decision"]!.GetValue<string>());
 
-        var device = (await _records.FindDeviceAsync("dev-1", CancellationToken.None))!.Value;
+        var device = (await Records.FindDeviceAsync("dev-1", CancellationToken.None))!.Value;
         Assert.Equal("Device", device.GetProperty("resourceType").GetString());
         Assert.False(device.TryGetProperty("patient", out _));
-        Assert.Single(_records.AuditOf("device-bound"));
-        Assert.Single(_records.AuditOf("device-unbound"));
+        Assert.Single(Records.AuditOf("device-bound"));
+        Assert.Single(Records.AuditOf("device-unbound"));
     }
 
     [Fact]
     public async Task Repeated_decisions_are_audited_once_per_change_and_period()
     {
-        _records.PutConsent(ConsentBuilder.Given("c1", P.Permit()));
+        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit()));
         await Put("consent/v1/devices/dev-1/binding", """{"patient":"Patient/123","clinician":"Practitioner/dr-a"}""");
         const string Request = """{"patient":"Patient/123","purpose":"TREAT","codes":["http://loinc.org|8867-4"],"device":"Device/dev-1"}""";
 
@@ -118,20 +99,31 @@ public sealed class ConsentApiTests : IAsyncLifetime, IDisposable
             await Decide(Request);
         }
 
-        Assert.Single(_records.AuditOf("consent-decision"));
+        Assert.Single(Records.AuditOf("consent-decision"));
 
-        _records.PutConsent(ConsentBuilder.Given("c1", P.Permit(), status: "inactive"));
+        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit(), status: "inactive"));
         await Decide(Request);
         await Decide(Request);
-        Assert.Equal(2, _records.AuditOf("consent-decision").Count());
 
-        _clock.Advance(TimeSpan.FromMinutes(15));
-        await Decide(Request);
-        var events = _records.AuditOf("consent-decision").ToList();
+        // The change closes the permit run (24 more permits) and opens the deny run.
+        var events = Records.AuditOf("consent-decision").ToList();
         Assert.Equal(3, events.Count);
-        Assert.Equal("deny", Detail(events[2], "decision"));
-        Assert.Equal("2", Detail(events[2], "count"));
-        Assert.Equal("permit", Detail(events[0], "decision"));
+        Assert.Equal(("permit", "1"), (Detail(events[0], "decision"), Detail(events[0], "count")));
+        Assert.Equal(("permit", "24"), (Detail(events[1], "decision"), Detail(events[1], "count")));
+        Assert.Equal(("deny", "1"), (Detail(events[2], "decision"), Detail(events[2], "count")));
+
+        Clock.Advance(TimeSpan.FromMinutes(15));
+        await Decide(Request);
+        events = Records.AuditOf("consent-decision").ToList();
+        Assert.Equal(4, events.Count);
+        Assert.Equal(("deny", "2"), (Detail(events[3], "decision"), Detail(events[3], "count")));
+
+        await Decide(Request);
+        var auditor = (Audit.DecisionAuditor)Server.Services.GetService(typeof(Audit.DecisionAuditor))!;
+        await auditor.FlushAsync(all: true, CancellationToken.None);
+        events = Records.AuditOf("consent-decision").ToList();
+        Assert.Equal(5, events.Count);
+        Assert.Equal(("deny", "1"), (Detail(events[4], "decision"), Detail(events[4], "count")));
     }
 
     private static string Detail(JsonObject auditEvent, string type) =>
@@ -141,14 +133,14 @@ public sealed class ConsentApiTests : IAsyncLifetime, IDisposable
 
     private async Task<JsonNode> Decide(string body)
     {
-        var response = await _http.PostAsync("consent/v1/decide", Json(body));
+        var response = await Http.PostAsync("consent/v1/decide", Json(body));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonNode>())!;
     }
 
     private async Task<JsonNode> Put(string path, string body)
     {
-        var response = await _http.PutAsync(path, Json(body));
+        var response = await Http.PutAsync(path, Json(body));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonNode>())!;
     }

@@ -3,35 +3,24 @@ using PatientStream.Consent.Policy;
 using PatientStream.Consent.Tests.Fixtures;
 using PatientStream.Consent.Tests.Policy;
 using P = PatientStream.Consent.Tests.Policy.ProvisionBuilder;
+using PatientStream.Testing;
 
 namespace PatientStream.Consent.Tests.Http;
 
-public sealed class ConsentDecisionClientTests : IAsyncLifetime, IDisposable
+public sealed class ConsentDecisionClientTests : ConsentServerTest
 {
     private static readonly ConsentRequest Request = new("Patient/123", "TREAT", ["http://loinc.org|8867-4"]);
-    private readonly TempDirectory _dir = new();
-    private readonly RecordedConsentRecords _records = new();
-    private readonly ManualClock _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
     private readonly CountingHandler _handler = new();
-    private ConsentServer _server = null!;
-    private HttpClient _http = null!;
     private ConsentDecisionClient _client = null!;
 
-    public async Task InitializeAsync()
-    {
-        _records.PutConsent(ConsentBuilder.Given("c1", P.Permit()));
-        _server = await ConsentServer.StartAsync(_records, _clock, _dir.File("ca"), []);
-        _http = _server.Client(_handler);
-        _client = new ConsentDecisionClient(_http, new ConsentClientOptions { CacheTtl = TimeSpan.FromSeconds(60) }, _clock);
-    }
+    protected override HttpMessageHandler Handler => _handler;
 
-    public async Task DisposeAsync()
+    public override async Task InitializeAsync()
     {
-        _http.Dispose();
-        await _server.DisposeAsync();
+        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit()));
+        await base.InitializeAsync();
+        _client = new ConsentDecisionClient(Http, new ConsentClientOptions { CacheTtl = TimeSpan.FromSeconds(60) }, Clock);
     }
-
-    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task Fresh_decision_is_served_from_the_cache_and_a_stale_one_is_asked_again()
@@ -40,7 +29,7 @@ public sealed class ConsentDecisionClientTests : IAsyncLifetime, IDisposable
         Assert.Equal(DecisionOutcome.Permit, (await _client.DecideAsync(Request, CancellationToken.None)).Decision);
         Assert.Equal(1, _handler.Decisions);
 
-        _clock.Advance(TimeSpan.FromSeconds(61));
+        Clock.Advance(TimeSpan.FromSeconds(61));
         await _client.DecideAsync(Request, CancellationToken.None);
         Assert.Equal(2, _handler.Decisions);
     }
@@ -51,7 +40,7 @@ public sealed class ConsentDecisionClientTests : IAsyncLifetime, IDisposable
         await _client.RefreshChangesAsync(CancellationToken.None);
         Assert.Equal(DecisionOutcome.Permit, (await _client.DecideAsync(Request, CancellationToken.None)).Decision);
 
-        _records.PutConsent(ConsentBuilder.Given("c1", P.Permit(), status: "inactive"));
+        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit(), status: "inactive"));
         var changes = await _client.RefreshChangesAsync(CancellationToken.None);
 
         Assert.Equal(["Patient/123"], changes.Patients);
@@ -63,11 +52,11 @@ public sealed class ConsentDecisionClientTests : IAsyncLifetime, IDisposable
     public async Task Unreachable_service_keeps_a_fresh_decision_and_fails_closed_once_it_is_stale()
     {
         Assert.Equal(DecisionOutcome.Permit, (await _client.DecideAsync(Request, CancellationToken.None)).Decision);
-        await _server.StopAsync();
+        await Server.StopAsync();
 
         Assert.Equal(DecisionOutcome.Permit, (await _client.DecideAsync(Request, CancellationToken.None)).Decision);
 
-        _clock.Advance(TimeSpan.FromSeconds(61));
+        Clock.Advance(TimeSpan.FromSeconds(61));
         var decision = await _client.DecideAsync(Request, CancellationToken.None);
         Assert.Equal(DecisionOutcome.Deny, decision.Decision);
         Assert.Contains("failing closed", decision.Reasons[0], StringComparison.Ordinal);

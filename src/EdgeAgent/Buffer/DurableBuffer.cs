@@ -1,0 +1,441 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace PatientStream.EdgeAgent.Buffer;
+
+/// <summary>
+/// The store-and-forward buffer: a SQLite database in WAL mode with <c>synchronous=FULL</c>, so a batch whose
+/// <see cref="AppendAsync"/> returned survives kill -9 and power loss. Appends are group-committed (many per fsync).
+/// Batches are read back in arrival order and deleted only after Kafka confirmed them. <c>(device, seq)</c> is
+/// unique while held, so a device's retransmission does not enter twice.
+/// </summary>
+public sealed partial class DurableBuffer : IAsyncDisposable
+{
+    private readonly BufferOptions _options;
+    private readonly EdgeMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly SqliteConnection _db;
+    private readonly Lock _dbLock = new();
+    private readonly Channel<PendingAppend> _appends;
+    private readonly Task _writer;
+    private readonly Lock _roomLock = new();
+    private TaskCompletionSource _roomFreed = NewSignal();
+    private TaskCompletionSource _dataAdded = NewSignal();
+    private long _count;
+    private long _bytes;
+    private long _reservedBytes;
+    private long _lastId;
+
+    private DurableBuffer(BufferOptions options, EdgeMetrics metrics, TimeProvider time, SqliteConnection db)
+    {
+        _options = options;
+        _metrics = metrics;
+        _time = time;
+        _db = db;
+        _appends = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(options.AppendQueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        (_count, _bytes, _lastId) = QueryTotals();
+        metrics.SetBufferState(() => (Count, Bytes, OldestAge().TotalSeconds));
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>Batches held now.</summary>
+    public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>Payload bytes held now.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Opens (creating when missing) the buffer at <see cref="BufferOptions.Path"/>; batches left by a crash are kept.</summary>
+    public static DurableBuffer Open(BufferOptions options, EdgeMetrics metrics, TimeProvider? time = null)
+    {
+        BufferOptionsValidator.EnsureValid(options);
+        ArgumentNullException.ThrowIfNull(metrics);
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(options.Path));
+        if (folder is not null)
+        {
+            Directory.CreateDirectory(folder);
+        }
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = options.Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString());
+        try
+        {
+            db.Open();
+            Execute(db, """
+                PRAGMA journal_mode=WAL;
+                PRAGMA synchronous=FULL;
+                CREATE TABLE IF NOT EXISTS batches(
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  device TEXT NOT NULL,
+                  seq INTEGER NOT NULL,
+                  key TEXT NOT NULL,
+                  value BLOB NOT NULL,
+                  received INTEGER NOT NULL,
+                  UNIQUE(device, seq));
+                CREATE TABLE IF NOT EXISTS quarantine(
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  topic TEXT NOT NULL,
+                  reason TEXT NOT NULL,
+                  payload BLOB NOT NULL,
+                  at INTEGER NOT NULL);
+                """);
+            return new DurableBuffer(options, metrics, time ?? TimeProvider.System, db);
+        }
+        catch (SqliteException e)
+        {
+            db.Dispose();
+            throw new EdgeBufferException($"cannot open the edge buffer at {options.Path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Stores a batch durably and returns once it is on disk: only then may the MQTT message be acknowledged.
+    /// Waits while the buffer is full (see <see cref="BufferOptions"/> for the policy). Throws
+    /// <see cref="EdgeBufferException"/> when storage fails.
+    /// </summary>
+    public async ValueTask<AppendOutcome> AppendAsync(BufferEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        await ReserveRoomAsync(entry.Value.Length, cancellationToken).ConfigureAwait(false);
+        var pending = new PendingAppend(entry);
+        try
+        {
+            await _appends.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            ReleaseReservation(entry.Value.Length);
+            throw;
+        }
+        return await pending.Completion.Task.ConfigureAwait(false);
+    }
+
+    private async ValueTask ReserveRoomAsync(long size, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task freed;
+            lock (_roomLock)
+            {
+                var used = Interlocked.Read(ref _bytes) + _reservedBytes;
+                // A single batch larger than the whole budget is let in when the buffer is empty, or it would wait forever.
+                if ((used + size <= _options.MaxBytes || used == 0) && HasFreeDisk())
+                {
+                    _reservedBytes += size;
+                    return;
+                }
+                freed = _roomFreed.Task;
+            }
+            await freed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private bool HasFreeDisk()
+    {
+        if (_options.MinFreeDiskBytes == 0)
+        {
+            return true;
+        }
+        var root = System.IO.Path.GetPathRoot(System.IO.Path.GetFullPath(_options.Path)) ?? "/";
+        return new DriveInfo(root).AvailableFreeSpace >= _options.MinFreeDiskBytes;
+    }
+
+    private void ReleaseReservation(long size)
+    {
+        lock (_roomLock)
+        {
+            _reservedBytes -= size;
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var group = new List<PendingAppend>(_options.MaxAppendsPerCommit);
+        while (await _appends.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            group.Clear();
+            while (group.Count < _options.MaxAppendsPerCommit && _appends.Reader.TryRead(out var next))
+            {
+                group.Add(next);
+            }
+            try
+            {
+                var stored = Insert(group);
+                lock (_roomLock)
+                {
+                    foreach (var pending in group)
+                    {
+                        _reservedBytes -= pending.Entry.Value.Length;
+                    }
+                    Interlocked.Add(ref _bytes, stored);
+                }
+                SignalRoom();
+                var data = Interlocked.Exchange(ref _dataAdded, NewSignal());
+                data.TrySetResult();
+                foreach (var pending in group)
+                {
+                    if (pending.Outcome == AppendOutcome.Stored)
+                    {
+                        _metrics.OnBuffered();
+                    }
+                    else
+                    {
+                        _metrics.OnDuplicate();
+                    }
+                    pending.Completion.TrySetResult(pending.Outcome);
+                }
+            }
+            catch (SqliteException e)
+            {
+                lock (_roomLock)
+                {
+                    foreach (var pending in group)
+                    {
+                        _reservedBytes -= pending.Entry.Value.Length;
+                    }
+                }
+                var failure = new EdgeBufferException($"the edge buffer could not store {group.Count} batches: {e.Message}", e);
+                foreach (var pending in group)
+                {
+                    pending.Completion.TrySetException(failure);
+                }
+            }
+        }
+    }
+
+    private long Insert(List<PendingAppend> group)
+    {
+        long storedBytes = 0;
+        lock (_dbLock)
+        {
+            using var transaction = _db.BeginTransaction();
+            using var insert = _db.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT OR IGNORE INTO batches(device, seq, key, value, received) VALUES ($d, $s, $k, $v, $r)";
+            var device = insert.Parameters.Add("$d", SqliteType.Text);
+            var seq = insert.Parameters.Add("$s", SqliteType.Integer);
+            var key = insert.Parameters.Add("$k", SqliteType.Text);
+            var value = insert.Parameters.Add("$v", SqliteType.Blob);
+            var received = insert.Parameters.Add("$r", SqliteType.Integer);
+            long added = 0;
+            foreach (var pending in group)
+            {
+                var entry = pending.Entry;
+                device.Value = entry.Device;
+                seq.Value = entry.Seq;
+                key.Value = entry.Key;
+                value.Value = entry.Value;
+                received.Value = entry.Received.ToUnixTimeMilliseconds();
+                if (insert.ExecuteNonQuery() == 1)
+                {
+                    pending.Outcome = AppendOutcome.Stored;
+                    storedBytes += entry.Value.Length;
+                    added++;
+                }
+                else
+                {
+                    pending.Outcome = AppendOutcome.Duplicate;
+                }
+            }
+            transaction.Commit();
+            if (added > 0)
+            {
+                using var last = _db.CreateCommand();
+                last.CommandText = "SELECT last_insert_rowid()";
+                Volatile.Write(ref _lastId, (long)last.ExecuteScalar()!);
+            }
+            Interlocked.Add(ref _count, added);
+        }
+        return storedBytes;
+    }
+
+    /// <summary>The oldest batches, in arrival order.</summary>
+    public IReadOnlyList<BufferedBatch> ReadOldest(int max) => ReadAfter(0, max);
+
+    /// <summary>The oldest batches that arrived after the batch <paramref name="afterId"/>, in arrival order.</summary>
+    public IReadOnlyList<BufferedBatch> ReadAfter(long afterId, int max)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        var result = new List<BufferedBatch>(Math.Min(max, 1024));
+        lock (_dbLock)
+        {
+            using var select = _db.CreateCommand();
+            select.CommandText = "SELECT id, device, seq, key, value, received FROM batches WHERE id > $after ORDER BY id LIMIT $n";
+            select.Parameters.AddWithValue("$after", afterId);
+            select.Parameters.AddWithValue("$n", max);
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                result.Add(new BufferedBatch(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3),
+                    (byte[])reader.GetValue(4), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5))));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Removes batches Kafka confirmed, freeing room for appends.</summary>
+    public void Delete(IReadOnlyCollection<BufferedBatch> delivered)
+    {
+        ArgumentNullException.ThrowIfNull(delivered);
+        if (delivered.Count == 0)
+        {
+            return;
+        }
+        lock (_dbLock)
+        {
+            // A delete lost to power failure only means a batch is sent again (at-least-once), so deletes skip the
+            // fsync that appends need.
+            Execute(_db, "PRAGMA synchronous=NORMAL");
+            long removed;
+            long bytes;
+            try
+            {
+                (removed, bytes) = DeleteRange(delivered) ?? DeleteEach(delivered);
+            }
+            finally
+            {
+                Execute(_db, "PRAGMA synchronous=FULL");
+            }
+            Interlocked.Add(ref _count, -removed);
+            Interlocked.Add(ref _bytes, -bytes);
+        }
+        SignalRoom();
+    }
+
+    /// <summary>The common case, a whole window delivered: one range delete. Null when it does not apply.</summary>
+    private (long Removed, long Bytes)? DeleteRange(IReadOnlyCollection<BufferedBatch> delivered)
+    {
+        if (!IsContiguousRun(delivered, out var first, out var last))
+        {
+            return null;
+        }
+        using var transaction = _db.BeginTransaction();
+        using var range = _db.CreateCommand();
+        range.Transaction = transaction;
+        range.CommandText = "DELETE FROM batches WHERE id BETWEEN $first AND $last";
+        range.Parameters.AddWithValue("$first", first);
+        range.Parameters.AddWithValue("$last", last);
+        if (range.ExecuteNonQuery() != delivered.Count)
+        {
+            // Some were already gone: undo, and count exactly one by one.
+            transaction.Rollback();
+            return null;
+        }
+        transaction.Commit();
+        return (delivered.Count, delivered.Sum(b => (long)b.Value.Length));
+    }
+
+    private (long Removed, long Bytes) DeleteEach(IReadOnlyCollection<BufferedBatch> delivered)
+    {
+        using var transaction = _db.BeginTransaction();
+        using var delete = _db.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = "DELETE FROM batches WHERE id = $id";
+        var id = delete.Parameters.Add("$id", SqliteType.Integer);
+        long removed = 0;
+        long bytes = 0;
+        foreach (var batch in delivered)
+        {
+            id.Value = batch.Id;
+            if (delete.ExecuteNonQuery() == 1)
+            {
+                removed++;
+                bytes += batch.Value.Length;
+            }
+        }
+        transaction.Commit();
+        return (removed, bytes);
+    }
+
+    private static bool IsContiguousRun(IReadOnlyCollection<BufferedBatch> batches, out long first, out long last)
+    {
+        first = long.MaxValue;
+        last = long.MinValue;
+        var seen = new HashSet<long>();
+        foreach (var batch in batches)
+        {
+            first = Math.Min(first, batch.Id);
+            last = Math.Max(last, batch.Id);
+            seen.Add(batch.Id);
+        }
+        return last - first + 1 == seen.Count && seen.Count == batches.Count;
+    }
+
+    /// <summary>Completes once a batch that arrived after the batch <paramref name="afterId"/> is held (at once if one is).</summary>
+    public Task WaitForAppendAfterAsync(long afterId, CancellationToken cancellationToken)
+    {
+        var signal = Volatile.Read(ref _dataAdded).Task;
+        return Volatile.Read(ref _lastId) > afterId ? Task.CompletedTask : signal.WaitAsync(cancellationToken);
+    }
+
+    private TimeSpan OldestAge()
+    {
+        long? oldest;
+        lock (_dbLock)
+        {
+            using var select = _db.CreateCommand();
+            select.CommandText = "SELECT received FROM batches ORDER BY id LIMIT 1";
+            oldest = select.ExecuteScalar() as long?;
+        }
+        return oldest is null ? TimeSpan.Zero : _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(oldest.Value);
+    }
+
+    private (long Count, long Bytes, long LastId) QueryTotals()
+    {
+        lock (_dbLock)
+        {
+            using var select = _db.CreateCommand();
+            select.CommandText = "SELECT COUNT(*), COALESCE(SUM(LENGTH(value)), 0), COALESCE(MAX(id), 0) FROM batches";
+            using var reader = select.ExecuteReader();
+            reader.Read();
+            return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        }
+    }
+
+    private void SignalRoom()
+    {
+        TaskCompletionSource freed;
+        lock (_roomLock)
+        {
+            freed = _roomFreed;
+            _roomFreed = NewSignal();
+        }
+        freed.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static void Execute(SqliteConnection db, string sql)
+    {
+        using var command = db.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Finishes the appends already queued, then closes the database.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _appends.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+        lock (_dbLock)
+        {
+            // The gauges keep the last totals once the database is closed.
+            var (count, bytes) = (Count, Bytes);
+            _metrics.SetBufferState(() => (count, bytes, 0));
+            _db.Dispose();
+        }
+    }
+
+    private sealed class PendingAppend(BufferEntry entry)
+    {
+        public BufferEntry Entry { get; } = entry;
+        public AppendOutcome Outcome { get; set; }
+        public TaskCompletionSource<AppendOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
