@@ -36,7 +36,9 @@ internal sealed class FhirErrorFilter(ILogger<FhirErrorFilter> logger) : IEndpoi
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            logger.LogError(ex, "Unhandled failure in FHIR request {Method} {Path}", context.HttpContext.Request.Method, context.HttpContext.Request.Path);
+            // The route pattern, not the path: paths carry resource ids, which must not reach logs above Debug.
+            var route = (context.HttpContext.GetEndpoint() as Microsoft.AspNetCore.Routing.RouteEndpoint)?.RoutePattern.RawText;
+            logger.LogError(ex, "Unhandled failure in FHIR request {Method} {Route}", context.HttpContext.Request.Method, route);
             return ToResponse(new FhirException(HttpStatusCode.InternalServerError, "INTERNAL_ERROR", "The server failed to process the request."));
         }
     }
