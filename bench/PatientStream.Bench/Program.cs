@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PatientStream.Bench;
+using PatientStream.Bench.Analytics;
 using PatientStream.Bench.Kafka;
 
 var quick = new Option<bool>("--quick") { Description = "A short run to check the benchmarks work; figures are not meaningful." };
@@ -8,7 +9,7 @@ var only = new Option<string?>("--only") { Description = "Run only benchmarks wh
 var root = new RootCommand("Run PatientStream's benchmarks and write bench/results/latest.json and latest.md.") { quick, output, only };
 root.SetAction(async (result, cancellationToken) =>
 {
-    IBenchmark[] all = [new KafkaBenchmark()];
+    IBenchmark[] all = [new KafkaBenchmark(), new ActorBenchmark()];
     var settings = new BenchSettings(result.GetValue(quick));
     var filter = result.GetValue(only);
     var results = new List<BenchResult>();

@@ -5,7 +5,7 @@ using PatientStream.Analytics.Contracts;
 using PatientStream.Analytics.Output;
 using PatientStream.Analytics.Patients;
 
-namespace PatientStream.Analytics.Benchmarks;
+namespace PatientStream.Bench.Analytics;
 
 /// <summary>Figures of one throughput run.</summary>
 /// <param name="Actors">Live actors.</param>
