@@ -2,6 +2,7 @@ using System.CommandLine;
 using PatientStream.Bench;
 using PatientStream.Bench.Analytics;
 using PatientStream.Bench.Kafka;
+using PatientStream.Bench.Mqtt;
 
 var quick = new Option<bool>("--quick") { Description = "A short run to check the benchmarks work; figures are not meaningful." };
 var output = new Option<string>("--out") { Description = "Folder for latest.json and latest.md.", DefaultValueFactory = _ => "bench/results" };
@@ -9,7 +10,7 @@ var only = new Option<string?>("--only") { Description = "Run only benchmarks wh
 var root = new RootCommand("Run PatientStream's benchmarks and write bench/results/latest.json and latest.md.") { quick, output, only };
 root.SetAction(async (result, cancellationToken) =>
 {
-    IBenchmark[] all = [new KafkaBenchmark(), new ActorBenchmark()];
+    IBenchmark[] all = [new MqttClientBenchmark(), new KafkaBenchmark(), new ActorBenchmark()];
     var settings = new BenchSettings(result.GetValue(quick));
     var filter = result.GetValue(only);
     var results = new List<BenchResult>();
