@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PatientStream.Consent.Cli;
 using PatientStream.Host.Commands;
 
 var root = new RootCommand("""
@@ -10,5 +11,6 @@ var root = new RootCommand("""
     DemoCommand.Create(),
     TestCommand.Create(),
     BenchCommand.Create(),
+    DeviceCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

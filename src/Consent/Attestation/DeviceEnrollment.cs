@@ -23,6 +23,7 @@ public sealed record NonceResponse(string Nonce, DateTimeOffset ExpiresAt);
 /// </summary>
 public sealed class DeviceEnrollment
 {
+    private const int MaxChainLength = 8;
     private readonly DeviceCa _ca;
     private readonly DeviceRegistry _devices;
     private readonly AuditTrail _audit;
@@ -67,24 +68,40 @@ public sealed class DeviceEnrollment
             var chain = new X509Certificate2Collection();
             try
             {
-                chain.ImportFromPem(request.CertificateChainPem ?? "");
-            }
-            catch (CryptographicException ex)
-            {
-                throw new AttestationException(AttestationError.InvalidRequest, "certificateChain is not PEM certificates", ex);
-            }
+                try
+                {
+                    chain.ImportFromPem(request.CertificateChainPem ?? "");
+                }
+                catch (CryptographicException ex)
+                {
+                    throw new AttestationException(AttestationError.InvalidRequest, "certificateChain is not PEM certificates", ex);
+                }
 
-            if (chain.Count == 0)
-            {
-                throw new AttestationException(AttestationError.InvalidRequest, "certificateChain holds no certificate");
-            }
+                if (chain.Count is 0 or > MaxChainLength)
+                {
+                    throw new AttestationException(AttestationError.InvalidRequest, $"certificateChain must hold 1 to {MaxChainLength} certificates, the device's first");
+                }
 
-            var leaf = chain[0];
-            deviceId = leaf.GetNameInfo(X509NameType.SimpleName, false);
-            _nonces.Redeem(request.Nonce);
-            VerifyManufacturerChain(leaf, chain);
-            VerifyProof(leaf, request.Nonce, request.Signature, request.CsrPem, "manufacturer");
-            return await IssueAttestedAsync("x509", deviceId, request.CsrPem, "enroll", cancellationToken).ConfigureAwait(false);
+                var leaf = chain[0];
+                var commonName = leaf.GetNameInfo(X509NameType.SimpleName, false);
+                if (!DeviceCa.IsValidDeviceId(commonName))
+                {
+                    throw new AttestationException(AttestationError.InvalidRequest, "the device certificate's CN is not a valid device id (letters, digits, '-', '.')");
+                }
+
+                deviceId = commonName;
+                _nonces.Redeem(request.Nonce);
+                VerifyManufacturerChain(leaf, chain);
+                VerifyProof(leaf, request.Nonce, request.Signature, request.CsrPem, "manufacturer");
+                return await IssueAttestedAsync("x509", deviceId, request.CsrPem, "enroll", cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var certificate in chain)
+                {
+                    certificate.Dispose();
+                }
+            }
         }, cancellationToken);
     }
 

@@ -38,9 +38,11 @@ public sealed class ConsentDecisionClient
     public async Task<ConsentDecision> DecideAsync(ConsentRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var key = Key(request);
+        // A decision that does not depend on the data time is cached for every reading of the same question.
+        var general = Key(request, withDataTime: false);
+        var specific = Key(request, withDataTime: true);
         var now = _clock.GetUtcNow();
-        if (_cache.TryGetValue(key, out var cached) && now - cached.FetchedAt < _options.CacheTtl)
+        if ((_cache.TryGetValue(general, out var cached) || _cache.TryGetValue(specific, out cached)) && now - cached.FetchedAt < _options.CacheTtl)
         {
             return cached.Decision;
         }
@@ -62,7 +64,7 @@ public sealed class ConsentDecisionClient
             _cache.Clear();
         }
 
-        _cache[key] = new Entry(decision, now, request.Patient, request.Device);
+        _cache[decision.DependsOnDataTime ? specific : general] = new Entry(decision, now, request.Patient, request.Device);
         return decision;
     }
 
@@ -152,8 +154,12 @@ public sealed class ConsentDecisionClient
             throw new ConsentServiceException($"the consent service answered {(int)response.StatusCode}: {detail}");
         }
 
-        var decision = await response.Content.ReadFromJsonAsync<ConsentDecision>(Json, timeout.Token).ConfigureAwait(false);
-        return decision ?? throw new ConsentServiceException("the consent service answered with an empty body");
+        var decision = await response.Content.ReadFromJsonAsync<ConsentDecision>(Json, timeout.Token).ConfigureAwait(false)
+            ?? throw new ConsentServiceException("the consent service answered with an empty body");
+
+        // Without the header the decision is taken to depend on the data time: cached for this reading only.
+        var independent = response.Headers.TryGetValues(Http.ConsentApi.DataTimeHeader, out var values) && values.Contains("false", StringComparer.Ordinal);
+        return decision with { DependsOnDataTime = !independent };
     }
 
     private static ConsentDecision Unreachable(ConsentRequest request, Exception ex) =>
@@ -170,9 +176,9 @@ public sealed class ConsentDecisionClient
         }
     }
 
-    private static string Key(ConsentRequest r) =>
+    private static string Key(ConsentRequest r, bool withDataTime) =>
         string.Join('\u001f', r.Patient, r.Purpose, r.Actor ?? "", r.Device ?? "", r.Action ?? "",
-            r.DataTime?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? "", string.Join(',', r.Codes));
+            withDataTime ? r.DataTime?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? "-" : "*", string.Join(',', r.Codes));
 
     private sealed record Entry(ConsentDecision Decision, DateTimeOffset FetchedAt, string Patient, string? Device);
 }

@@ -18,6 +18,9 @@ public sealed record ApiGroups(RouteGroupBuilder Clients, RouteGroupBuilder Clin
 
 public static class ConsentApi
 {
+    /// <summary>Response header of <c>/consent/v1/decide</c>: "true" when the decision depends on <c>dataTime</c>.</summary>
+    public const string DataTimeHeader = "PatientStream-Depends-On-Data-Time";
+
     /// <summary>
     /// Maps <c>POST /consent/v1/decide</c>, <c>GET /consent/v1/changes</c> (cache invalidation feed for edge
     /// clients) and the device binding endpoints under <c>/consent/v1/devices/{deviceId}</c>.
@@ -63,6 +66,9 @@ public static class ConsentApi
         }
 
         var decision = await service.DecideAsync(request!, context.RequestAborted).ConfigureAwait(false);
+
+        // Outside the body, whose shape is fixed: tells caching clients whether the data time mattered.
+        context.Response.Headers[DataTimeHeader] = decision.DependsOnDataTime ? "true" : "false";
         return Results.Json(decision, OperationOutcomes.Json);
     }
 

@@ -14,7 +14,8 @@ public static class ConsentServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the consent service: device CA, attestation, device registry, consent decisions and audit. The host
-    /// must also register an <see cref="Records.IConsentRecords"/> (the FHIR store adapter). Options are validated
+    /// must also register an <see cref="Records.IConsentRecords"/>: <c>AddFhirServer(…)</c> then
+    /// <see cref="Records.FhirConsentRecordsServiceCollectionExtensions.AddConsentFhirRecords"/>. Options are validated
     /// here, at start-up.
     /// </summary>
     public static IServiceCollection AddConsent(this IServiceCollection services, Action<ConsentServiceOptions> configure)

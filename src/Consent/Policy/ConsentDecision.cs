@@ -51,6 +51,13 @@ public sealed record ConsentDecision(
     [property: JsonPropertyName("codes")] IReadOnlyList<CodeDecision> Codes,
     [property: JsonPropertyName("reasons")] IReadOnlyList<string> Reasons)
 {
+    /// <summary>
+    /// Whether the data time could change this decision (an applicable consent has a dataPeriod). When false, the
+    /// decision holds for every reading of the same question, which is what lets the edge cache it.
+    /// </summary>
+    [JsonIgnore]
+    public bool DependsOnDataTime { get; init; }
+
     public bool IsPermitted(string code) =>
         Codes.Any(c => c.Decision == DecisionOutcome.Permit && string.Equals(c.Code, code, StringComparison.Ordinal));
 

@@ -61,7 +61,10 @@ public sealed class ConsentEngine(TimeProvider clock)
             codes.Add(DecideCode(code, request, now, applicable, malformed, reasons));
         }
 
-        return new ConsentDecision(ConsentDecision.Combine(codes), codes, reasons);
+        return new ConsentDecision(ConsentDecision.Combine(codes), codes, reasons)
+        {
+            DependsOnDataTime = applicable.Any(c => HasDataPeriod(c.Root)),
+        };
     }
 
     private static bool IsApplicable(ParsedConsent consent, ConsentRequest request, DateTimeOffset now, List<string> reasons)
@@ -221,6 +224,9 @@ public sealed class ConsentEngine(TimeProvider clock)
 
         static Match Of(bool value) => value ? Match.Yes : Match.No;
     }
+
+    private static bool HasDataPeriod(Provision provision) =>
+        provision.DataPeriod is not null || provision.Children.Any(HasDataPeriod);
 
     internal static (string? System, string Code) SplitCode(string code)
     {

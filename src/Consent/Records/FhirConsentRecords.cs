@@ -1,54 +1,52 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using PatientStream.Fhir.Errors;
 using PatientStream.Fhir.Service;
-using PatientStream.Fhir.Storage;
 
 namespace PatientStream.Consent.Records;
 
 /// <summary>
-/// The consent service's records in the FHIR store, called in-process: Consents searched by patient, Devices at
-/// Device/{deviceId}, AuditEvents appended, and changes read from the Consent and Device type histories.
+/// <see cref="IConsentRecords"/> over the FHIR store (src/Fhir): Consents by patient search, Devices as
+/// Device/{deviceId}, AuditEvents created like any other resource, and the change feed from the store's history.
 /// </summary>
 public sealed class FhirConsentRecords(FhirService fhir, TimeProvider clock) : IConsentRecords
 {
-    /// <summary>More changes than this since a cursor and every cached decision is dropped instead of listing them.</summary>
-    private const int MaxChangesPerRead = 1_000;
+    private const int PageSize = 500;
 
-    private const int PageSize = 200;
+    // More changes than this between two polls: tell clients to drop everything rather than page through history.
+    private const int MaxChanges = 1000;
+
+    private readonly FhirService _fhir = fhir;
+    private readonly TimeProvider _clock = clock;
 
     public async Task<IReadOnlyList<JsonElement>> ConsentsOfAsync(string patient, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(patient);
         var consents = new List<JsonElement>();
-        var result = await fhir.SearchAsync("Consent", [new("patient", patient), new("_count", PageSize.ToString(CultureInfo.InvariantCulture))],
-            strict: true, cancellationToken).ConfigureAwait(false);
-        var page = result.Page;
+        var result = await _fhir.SearchAsync("Consent", [new("patient", patient), new("_count", PageSize.ToString(CultureInfo.InvariantCulture))], strict: true, cancellationToken).ConfigureAwait(false);
         while (true)
         {
-            consents.AddRange(page.Matches.Select(m => JsonDocument.Parse(m.Json).RootElement.Clone()));
-            if (!page.HasNext || await fhir.PageAsync(page.SearchId!, page.Offset + page.Count, PageSize, cancellationToken).ConfigureAwait(false) is not { } next)
+            consents.AddRange(result.Page.Matches.Select(m => JsonSerializer.Deserialize<JsonElement>(m.Json)));
+            if (!result.Page.HasNext)
             {
                 return consents;
             }
-            page = next.Page;
+
+            var offset = result.Page.Offset + result.Page.Count;
+            result = await _fhir.PageAsync(result.Page.SearchId!, offset, PageSize, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("the Consent result set expired while it was being read");
         }
     }
 
     public async Task<JsonElement?> FindDeviceAsync(string deviceId, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(deviceId);
         try
         {
-            var stored = await fhir.ReadAsync("Device", deviceId, cancellationToken).ConfigureAwait(false);
-            return JsonDocument.Parse(stored.Json).RootElement.Clone();
+            var stored = await _fhir.ReadAsync("Device", deviceId, cancellationToken).ConfigureAwait(false);
+            return JsonSerializer.Deserialize<JsonElement>(stored.Json);
         }
-        catch (ResourceNotFoundException)
-        {
-            return null;
-        }
-        catch (ResourceGoneException)
+        catch (Exception ex) when (ex is ResourceNotFoundException or ResourceGoneException)
         {
             return null;
         }
@@ -57,44 +55,51 @@ public sealed class FhirConsentRecords(FhirService fhir, TimeProvider clock) : I
     public async Task<string> SaveDeviceAsync(string deviceId, JsonObject device, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(device);
-        device["resourceType"] = "Device";
-        device["id"] = deviceId;
-        await fhir.UpdateAsync("Device", deviceId, device, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return $"Device/{deviceId}";
+        var resource = device.DeepClone().AsObject();
+        resource["id"] = deviceId;
+        await _fhir.UpdateAsync("Device", deviceId, resource, null, cancellationToken).ConfigureAwait(false);
+        return "Device/" + deviceId;
     }
 
-    public async Task AppendAuditAsync(JsonObject auditEvent, CancellationToken cancellationToken) =>
-        await fhir.CreateAsync(auditEvent, cancellationToken: cancellationToken).ConfigureAwait(false);
+    public Task AppendAuditAsync(JsonObject auditEvent, CancellationToken cancellationToken) =>
+        _fhir.CreateAsync(auditEvent, null, cancellationToken);
 
     public async Task<RecordChanges> ChangesSinceAsync(string? cursor, CancellationToken cancellationToken)
     {
-        if (cursor is null)
+        if (cursor is null || !long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
         {
-            return new RecordChanges(Format(clock.GetUtcNow()), [], [], Reset: false);
+            return new RecordChanges(_clock.GetUtcNow().UtcTicks.ToString(CultureInfo.InvariantCulture), [], [], Reset: cursor is not null);
         }
-        if (!DateTimeOffset.TryParse(cursor, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var since))
+
+        // History's since is inclusive (FHIR _since) and the version at the cursor was reported last time: start one tick later.
+        var since = new DateTimeOffset(ticks + 1, TimeSpan.Zero);
+        var consents = await _fhir.HistoryAsync("Consent", null, since, MaxChanges, cancellationToken).ConfigureAwait(false);
+        var devices = await _fhir.HistoryAsync("Device", null, since, MaxChanges, cancellationToken).ConfigureAwait(false);
+        var latest = consents.Concat(devices).Select(v => v.LastUpdated.UtcTicks).DefaultIfEmpty(ticks).Max();
+        var next = latest.ToString(CultureInfo.InvariantCulture);
+
+        var patients = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var version in consents)
         {
-            return new RecordChanges(Format(clock.GetUtcNow()), [], [], Reset: true);
+            // A deleted version carries no body: nothing says whose consent it was.
+            var patient = version.Deleted ? null : JsonNode.Parse(version.Json)?["patient"]?["reference"]?.GetValue<string>();
+            if (patient is null)
+            {
+                return new RecordChanges(next, [], [], Reset: true);
+            }
+
+            patients.Add(patient);
         }
-        // History's since is inclusive (FHIR _since); the version at the cursor itself was reported last time.
-        var consents = (await fhir.HistoryAsync("Consent", null, since, MaxChangesPerRead + 2, cancellationToken).ConfigureAwait(false))
-            .Where(v => v.LastUpdated > since).ToList();
-        var devices = (await fhir.HistoryAsync("Device", null, since, MaxChangesPerRead + 2, cancellationToken).ConfigureAwait(false))
-            .Where(v => v.LastUpdated > since).ToList();
-        var newest = consents.Concat(devices).Select(v => v.LastUpdated).DefaultIfEmpty(since).Max();
-        if (consents.Count > MaxChangesPerRead || devices.Count > MaxChangesPerRead)
-        {
-            return new RecordChanges(Format(newest), [], [], Reset: true);
-        }
-        // A deleted version has no body: the patient is unknown, so the safe answer is to drop every cached decision.
-        var reset = consents.Any(v => v.Deleted);
-        var patients = consents.Where(v => !v.Deleted).Select(PatientOf).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        var deviceIds = devices.Select(v => v.Id).Distinct(StringComparer.Ordinal).ToList();
-        return new RecordChanges(Format(newest), patients, deviceIds, reset);
+
+        var reset = consents.Count >= MaxChanges || devices.Count >= MaxChanges;
+        return new RecordChanges(next, [.. patients], [.. devices.Select(d => d.Id).Distinct(StringComparer.Ordinal)], reset);
     }
+}
 
-    private static string? PatientOf(StoredResource version) =>
-        JsonNode.Parse(version.Json)?["patient"]?["reference"]?.GetValue<string>();
-
-    private static string Format(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+public static class FhirConsentRecordsServiceCollectionExtensions
+{
+    /// <summary>Keeps the consent service's records in the FHIR store registered by <c>AddFhirServer</c>.</summary>
+    public static IServiceCollection AddConsentFhirRecords(this IServiceCollection services) =>
+        services.AddSingleton<IConsentRecords>(sp => new FhirConsentRecords(
+            sp.GetRequiredService<FhirService>(), sp.GetService<TimeProvider>() ?? TimeProvider.System));
 }

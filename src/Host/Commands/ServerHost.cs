@@ -9,7 +9,6 @@ using PatientStream.Consent.Ca;
 using PatientStream.Consent.Http;
 using PatientStream.Consent.Records;
 using PatientStream.Fhir.Http;
-using PatientStream.Fhir.Service;
 
 namespace PatientStream.Host.Commands;
 
@@ -54,11 +53,15 @@ internal static class ServerHost
             o.DataDirectory = Path.Combine(settings.DataDirectory, "fhir");
             o.PostgresConnectionString = settings.PostgresConnectionString;
         });
-        builder.Services.AddSingleton<IConsentRecords>(sp => new FhirConsentRecords(sp.GetRequiredService<FhirService>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddConsentFhirRecords();
         builder.Services.AddConsent(o =>
         {
             o.Ca = new DeviceCaOptions { DataDirectory = Path.Combine(settings.DataDirectory, "device-ca") };
-            o.Attestation = new AttestationOptions { ManufacturerRootsPem = ManufacturerRoots(settings.DataDirectory) };
+            // A site trusts the device makers it buys from by placing their root certificates (PEM) here.
+            o.Attestation = new AttestationOptions
+            {
+                ManufacturerRootsPem = AttestationOptions.LoadManufacturerRoots(Path.Combine(settings.DataDirectory, "manufacturer-roots")),
+            };
         });
         var app = builder.Build();
         app.MapGet("/health", () => Results.Json(new HealthReport("ok", ServerParts.Available), HostJsonContext.Default.HealthReport));
@@ -66,17 +69,6 @@ internal static class ServerHost
         app.MapConsentApi();
         app.MapAttestationApi();
         return app;
-    }
-
-    /// <summary>
-    /// Manufacturer roots trusted for X.509 attestation: every PEM file in &lt;data-dir&gt;/manufacturers. A site adds
-    /// the roots of the device makers it buys from there.
-    /// </summary>
-    private static List<string> ManufacturerRoots(string dataDirectory)
-    {
-        var folder = Path.Combine(dataDirectory, "manufacturers");
-        Directory.CreateDirectory(folder);
-        return Directory.EnumerateFiles(folder, "*.pem").Order(StringComparer.Ordinal).Select(File.ReadAllText).ToList();
     }
 }
 

@@ -44,6 +44,7 @@ public sealed class X509AttestationTests : IDisposable
         { "device not bound", AttestationError.DeviceNotBound },
         { "unbound device", AttestationError.DeviceNotBound },
         { "garbage chain", AttestationError.InvalidRequest },
+        { "device id not usable", AttestationError.InvalidRequest },
     };
 
     [Theory]
@@ -57,6 +58,7 @@ public sealed class X509AttestationTests : IDisposable
             "unknown CA" => foreign.MakeDevice("dev-1", now.AddDays(-1), now.AddYears(1)),
             "expired certificate" => _h.Maker.MakeDevice("dev-1", now.AddYears(-3), now.AddDays(-1)),
             "not yet valid certificate" => _h.Maker.MakeDevice("dev-1", now.AddDays(1), now.AddYears(3)),
+            "device id not usable" => _h.Maker.MakeDevice("Acme pump #5", now.AddDays(-1), now.AddYears(3)),
             _ => _h.MakeDevice("dev-1"),
         };
         if (failure != "device not bound")

@@ -35,6 +35,30 @@ public sealed class ConsentDecisionClientTests : ConsentServerTest
     }
 
     [Fact]
+    public async Task Readings_at_other_times_reuse_a_decision_that_does_not_depend_on_time()
+    {
+        var first = await _client.DecideAsync(Request with { DataTime = Clock.GetUtcNow().AddSeconds(-5) }, CancellationToken.None);
+        var second = await _client.DecideAsync(Request with { DataTime = Clock.GetUtcNow().AddSeconds(-1) }, CancellationToken.None);
+
+        Assert.Equal(DecisionOutcome.Permit, first.Decision);
+        Assert.Equal(DecisionOutcome.Permit, second.Decision);
+        Assert.Equal(1, _handler.Decisions);
+    }
+
+    [Fact]
+    public async Task Decision_that_depends_on_the_data_time_is_asked_per_reading_time()
+    {
+        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit().Nested(P.Deny().DataPeriod("2026-11-21T00:00:00Z", "2026-11-21T06:00:00Z"))));
+
+        var night = await _client.DecideAsync(Request with { DataTime = new DateTimeOffset(2026, 11, 21, 3, 0, 0, TimeSpan.Zero) }, CancellationToken.None);
+        var day = await _client.DecideAsync(Request with { DataTime = new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero) }, CancellationToken.None);
+        var nightAgain = await _client.DecideAsync(Request with { DataTime = new DateTimeOffset(2026, 11, 21, 3, 0, 0, TimeSpan.Zero) }, CancellationToken.None);
+
+        Assert.Equal((DecisionOutcome.Deny, DecisionOutcome.Permit, DecisionOutcome.Deny), (night.Decision, day.Decision, nightAgain.Decision));
+        Assert.Equal(2, _handler.Decisions);
+    }
+
+    [Fact]
     public async Task Changed_consent_invalidates_the_cached_decision()
     {
         await _client.RefreshChangesAsync(CancellationToken.None);

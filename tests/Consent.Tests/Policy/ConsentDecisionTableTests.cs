@@ -64,6 +64,15 @@ public sealed class ConsentDecisionTableTests
 
     private static readonly (DecisionOutcome Outcome, string? Consent, string? Provision) NoConsent = (DecisionOutcome.Deny, null, null);
 
+    private static JsonObject WithPolicyRule(JsonObject consent, string code)
+    {
+        consent["policyRule"] = new JsonObject
+        {
+            ["coding"] = new JsonArray(new JsonObject { ["system"] = "http://terminology.hl7.org/CodeSystem/v3-ActCode", ["code"] = code }),
+        };
+        return consent;
+    }
+
     private sealed record Row(JsonObject[] Consents, ConsentRequest Request, params (DecisionOutcome Outcome, string? Consent, string? Provision)[] Expected);
 
     private static readonly Dictionary<string, Row> Cases = new(StringComparer.Ordinal)
@@ -176,6 +185,13 @@ public sealed class ConsentDecisionTableTests
             [Given("a", P.Permit().Id("root").Nested(P.Deny().Id("bp").Code(Loinc, "8480-6")))],
             Treat(Hr, Systolic, SpO2),
             Permit("Consent/a", "root"), Deny("Consent/a", "bp"), Permit("Consent/a", "root")),
+        ["opt-in policy rule without provisions permits"] = new([WithPolicyRule(Given("a", null), "OPTIN")], Treat(Hr), Permit("Consent/a")),
+        ["opt-out policy rule without provisions denies"] = new([WithPolicyRule(Given("a", null), "OPTOUT")], Treat(Hr), Deny("Consent/a")),
+        ["no provision and no policy rule denies"] = new([Given("a", null)], Treat(Hr), Deny("Consent/a")),
+        ["opt-in policy rule with an untyped root keeps nested denies"] = new(
+            [WithPolicyRule(Given("a", P.Untyped().Nested(P.Deny().Id("bp").Code(Loinc, "8480-6"))), "OPTIN")],
+            Treat(Hr, Systolic),
+            Permit("Consent/a"), Deny("Consent/a", "bp")),
         ["purpose given with its system"] = new(
             [Given("a", P.Permit(), scope: "treatment")], Request("http://terminology.hl7.org/CodeSystem/v3-ActReason|TREAT", Hr), Permit("Consent/a")),
         ["purpose from a foreign system is not treatment"] = new(
