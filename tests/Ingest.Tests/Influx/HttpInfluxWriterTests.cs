@@ -5,7 +5,7 @@ using PatientStream.Testing;
 
 namespace PatientStream.Ingest.Tests.Influx;
 
-[Collection(InfluxTestGroup.Name)]
+[Collection(ServerTestGroup.Name)]
 public sealed class HttpInfluxWriterTests(InfluxFixture influx)
 {
     private static readonly long s_t0 = InfluxPoint.ToUnixNanoseconds(new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero));
