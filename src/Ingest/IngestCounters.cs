@@ -19,6 +19,25 @@ public sealed class IngestCounters
     public long LateSamples => Interlocked.Read(ref _lateSamples);
     public long RejectedRecords => Interlocked.Read(ref _rejectedRecords);
 
+    /// <summary>Time spent in each phase of the handler, for finding where a slow pipeline waits.</summary>
+    public TimeSpan CleanTime => TimeSpan.FromTicks(Interlocked.Read(ref _cleanTicks));
+    public TimeSpan InfluxTime => TimeSpan.FromTicks(Interlocked.Read(ref _influxTicks));
+    public TimeSpan SinkTime => TimeSpan.FromTicks(Interlocked.Read(ref _sinkTicks));
+    public TimeSpan StateTime => TimeSpan.FromTicks(Interlocked.Read(ref _stateTicks));
+
+    private long _cleanTicks;
+    private long _influxTicks;
+    private long _sinkTicks;
+    private long _stateTicks;
+
+    internal void AddTimes(TimeSpan clean, TimeSpan influx, TimeSpan sinks, TimeSpan state)
+    {
+        Interlocked.Add(ref _cleanTicks, clean.Ticks);
+        Interlocked.Add(ref _influxTicks, influx.Ticks);
+        Interlocked.Add(ref _sinkTicks, sinks.Ticks);
+        Interlocked.Add(ref _stateTicks, state.Ticks);
+    }
+
     internal void Add(long records, long duplicateBatches, long written, long duplicates, long rejected, long late, long rejectedRecords)
     {
         Interlocked.Add(ref _records, records);

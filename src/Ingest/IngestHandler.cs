@@ -48,6 +48,7 @@ public sealed class IngestHandler : IRecordBatchHandler
     public async Task<BatchOutcome> HandleAsync(IReadOnlyList<KafkaRecord> records, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(records);
+        var started = _time.GetTimestamp();
         var changes = new StateChanges();
         var rejectedRecords = new List<RejectedRecord>();
         var accepted = new List<Routed>();
@@ -98,15 +99,20 @@ public sealed class IngestHandler : IRecordBatchHandler
             }
         }
 
+        var cleaned = _time.GetTimestamp();
         var stored = await WriteInfluxAsync(accepted, refused, cancellationToken).ConfigureAwait(false);
+        var written = _time.GetTimestamp();
         var samples = stored.Select(r => r.Sample!).ToList();
         foreach (var sink in _sinks)
         {
             await sink.WriteAsync(samples, cancellationToken).ConfigureAwait(false);
         }
         await _deadLetters.WriteAsync([.. refused.Select(r => ToDeadLetter(r.Sample, r.Topic, r.Reason))], cancellationToken).ConfigureAwait(false);
+        var sunk = _time.GetTimestamp();
         _state.Commit(changes, _time.GetUtcNow());
         PruneWhenDue();
+        Counters.AddTimes(_time.GetElapsedTime(started, cleaned), _time.GetElapsedTime(cleaned, written), _time.GetElapsedTime(written, sunk),
+            _time.GetElapsedTime(sunk));
 
         var late = refused.Count(r => r.Reason.StartsWith(RejectCodes.TooLate, StringComparison.Ordinal));
         Counters.Add(records.Count, duplicateBatches, stored.Count, duplicateSamples, refused.Count - late, late, rejectedRecords.Count);

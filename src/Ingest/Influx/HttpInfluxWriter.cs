@@ -82,11 +82,20 @@ public sealed class HttpInfluxWriter : IInfluxWriter
                 failures.Add(new InfluxPointFailure(i, RejectCodes.InfluxRejected, e.Message));
             }
         }
+        var chunks = new List<List<int>>();
         for (var start = 0; start < writable.Count; start += _options.BatchSize)
         {
-            var chunk = writable.GetRange(start, Math.Min(_options.BatchSize, writable.Count - start));
-            await WriteChunkAsync(chunk, lines, failures, cancellationToken).ConfigureAwait(false);
+            chunks.Add(writable.GetRange(start, Math.Min(_options.BatchSize, writable.Count - start)));
         }
+        var chunkFailures = new List<InfluxPointFailure>[chunks.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, chunks.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentRequests, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                chunkFailures[i] = [];
+                await WriteChunkAsync(chunks[i], lines, chunkFailures[i], ct).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        failures.AddRange(chunkFailures.SelectMany(f => f));
         return failures.Count == 0 ? InfluxWriteResult.Success : new InfluxWriteResult([.. failures.OrderBy(f => f.Index)]);
     }
 

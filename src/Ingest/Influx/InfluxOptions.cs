@@ -20,6 +20,9 @@ public sealed record InfluxOptions
     /// <summary>Most lines per HTTP request (InfluxDB recommends 5,000 to 10,000).</summary>
     public int BatchSize { get; init; } = 5_000;
 
+    /// <summary>Requests of one write sent at once: InfluxDB parses and indexes them on separate cores.</summary>
+    public int MaxConcurrentRequests { get; init; } = 4;
+
     /// <summary>Compress request bodies (Content-Encoding: gzip).</summary>
     public bool Gzip { get; init; } = true;
 
@@ -53,6 +56,10 @@ public sealed class InfluxOptionsValidator : IValidateOptions<InfluxOptions>
         if (options.BatchSize < 1)
         {
             failures.Add("Influx BatchSize must be positive.");
+        }
+        if (options.MaxConcurrentRequests < 1)
+        {
+            failures.Add("Influx MaxConcurrentRequests must be positive.");
         }
         if (options.MaxAttempts < 1)
         {
