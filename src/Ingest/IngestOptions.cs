@@ -33,6 +33,9 @@ public sealed record IngestOptions
     /// <summary>Most points in one waveform sample.</summary>
     public int MaxWaveformPoints { get; init; } = 100_000;
 
+    /// <summary>Mapping file (YAML or JSON) of sample types, units and FHIR shape; empty uses the shipped default mapping.</summary>
+    public string? MappingPath { get; init; }
+
     /// <summary>SQLite file holding dedupe state and series watermarks; survives restarts.</summary>
     public string StatePath { get; init; } = "ingest-state.db";
 

@@ -2,7 +2,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using PatientStream.Ingest.Cleaning;
 using PatientStream.Ingest.Influx;
+using PatientStream.Ingest.Mapping;
 using PatientStream.Ingest.State;
 using PatientStream.Kafka;
 
@@ -19,6 +21,7 @@ public sealed class IngestService : BackgroundService
     private readonly InfluxOptions _influx;
     private readonly IReadOnlyList<ICleanSampleSink> _sinks;
     private readonly ILoggerFactory _loggers;
+    private readonly SampleCatalogue _catalogue;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IngestHandler? _handler;
     private ConsumerLoop? _loop;
@@ -31,7 +34,12 @@ public sealed class IngestService : BackgroundService
         _influx = InfluxOptionsValidator.EnsureValid(influx);
         _sinks = sinks?.ToList() ?? [];
         _loggers = loggers ?? NullLoggerFactory.Instance;
+        // Loaded here, not on the first record: a broken mapping stops start-up with its failing line.
+        _catalogue = string.IsNullOrEmpty(options.MappingPath) ? MappingLoader.Default() : MappingLoader.Load(options.MappingPath);
     }
+
+    /// <summary>The sample types and unit conversions in force.</summary>
+    public SampleCatalogue Catalogue => _catalogue;
 
     /// <summary>Completes once the state is open, the database exists and the consumer is running.</summary>
     public Task Started => _started.Task;
@@ -63,7 +71,7 @@ public sealed class IngestService : BackgroundService
         await writer.EnsureDatabaseAsync(stoppingToken).ConfigureAwait(false);
         using var producer = new KafkaProducer(_kafka with { ClientId = $"{_kafka.ClientId}-ingest" }, _loggers.CreateLogger<KafkaProducer>());
         _handler = new IngestHandler(_options, state, writer, new KafkaDeadLetterWriter(producer), _sinks,
-            logger: _loggers.CreateLogger<IngestHandler>());
+            new SampleCleaner(_options, _catalogue.Types, _catalogue.Units), _loggers.CreateLogger<IngestHandler>());
         _loop = new ConsumerLoop(_kafka, new ConsumerLoopOptions(_options.GroupId, [_options.Topic], _options.Stage)
         {
             DeadLetterTopic = _options.DeadLetterTopic,
@@ -87,6 +95,10 @@ public static class IngestServiceCollectionExtensions
         KafkaOptionsValidator.EnsureValid(kafka);
         IngestOptionsValidator.EnsureValid(ingest);
         InfluxOptionsValidator.EnsureValid(influx);
+        if (!string.IsNullOrEmpty(ingest.MappingPath))
+        {
+            MappingLoader.Load(ingest.MappingPath);
+        }
         services.AddSingleton(sp => new IngestService(kafka, ingest, influx, sp.GetServices<ICleanSampleSink>(), sp.GetService<ILoggerFactory>()));
         services.AddHostedService(sp => sp.GetRequiredService<IngestService>());
         return services;

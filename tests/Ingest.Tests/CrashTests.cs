@@ -28,7 +28,12 @@ public sealed class CrashTests(KafkaFixture kafka, InfluxFixture influx)
                     [Scalar("heart-rate", 60 + seq, "/min", time), Scalar("spo2", 95, "%", time), Scalar("body-weight", 154, "[lb_av]", time)]));
             }
         }
-        await scenario.ProduceAsync(producer, IngestHandlerTests.Sentinel(batches));
+        // One closing steps sample per patient: each patient's records share a partition, so when all of them are
+        // written every partition is through.
+        for (var p = 0; p < patients; p++)
+        {
+            await scenario.ProduceAsync(producer, Reading($"dev-{p}", $"Patient/p{p}", batches, [Scalar("steps", 5, "steps", s_t0.AddMinutes(20))]));
+        }
 
         await using (var doomed = StartHost(scenario, "hang"))
         {
@@ -39,7 +44,7 @@ public sealed class CrashTests(KafkaFixture kafka, InfluxFixture influx)
         }
 
         await using var restarted = StartHost(scenario, "run");
-        await WaitForLineAsync(restarted, "SENTINEL");
+        await WaitForLineAsync(restarted, "SENTINEL", count: patients);
 
         var heartRates = await InfluxQuery.RowsAsync(influx, scenario.Database, "SELECT value, quality FROM \"heart-rate\" GROUP BY patient");
         Assert.Equal(patients * batches, heartRates.Count);
@@ -70,6 +75,6 @@ public sealed class CrashTests(KafkaFixture kafka, InfluxFixture influx)
         ]);
     }
 
-    private static Task WaitForLineAsync(ServerProcess process, string line) =>
-        process.WaitUntilReadyAsync(_ => Task.FromResult(process.Log.Split('\n').Contains(line)), IngestScenario.Deadline);
+    private static Task WaitForLineAsync(ServerProcess process, string line, int count = 1) =>
+        process.WaitUntilReadyAsync(_ => Task.FromResult(process.Log.Split('\n').Count(l => l == line) >= count), IngestScenario.Deadline);
 }

@@ -20,32 +20,28 @@ public sealed record SampleType(string Name, string Code, string Display, string
     /// <summary>Code system of <see cref="Code"/>.</summary>
     public string CodeSystem { get; init; } = Loinc;
 
+    /// <summary>When set, samples of this type from one device at one instant become components of one panel Observation with this LOINC code.</summary>
+    public string? PanelCode { get; init; }
+
     public bool IsPlausible(double value) => value >= PlausibleMin && value <= PlausibleMax;
 }
 
-/// <summary>The sample types and codes of DESIGN.md.</summary>
+/// <summary>The sample types and codes of DESIGN.md, as declared by the shipped default mapping.</summary>
 public static class SampleTypes
 {
-    public static SampleType HeartRate { get; } = new("heart-rate", "8867-4", "Heart rate", "/min", SampleKind.Scalar, 20, 250);
-    public static SampleType Spo2 { get; } = new("spo2", "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", "%", SampleKind.Scalar, 50, 100);
-    public static SampleType RespiratoryRate { get; } = new("respiratory-rate", "9279-1", "Respiratory rate", "/min", SampleKind.Scalar, 3, 60);
-    public static SampleType BodyTemperature { get; } = new("body-temperature", "8310-5", "Body temperature", "Cel", SampleKind.Scalar, 30, 43);
-    public static SampleType Systolic { get; } = new("systolic", "8480-6", "Systolic blood pressure", "mm[Hg]", SampleKind.Scalar, 50, 260);
-    public static SampleType Diastolic { get; } = new("diastolic", "8462-4", "Diastolic blood pressure", "mm[Hg]", SampleKind.Scalar, 20, 160);
-    public static SampleType BodyWeight { get; } = new("body-weight", "29463-7", "Body weight", "kg", SampleKind.Scalar, 0.5, 350);
-    public static SampleType Steps { get; } = new("steps", "55423-8", "Number of steps", "{steps}", SampleKind.Scalar, 0, 100_000, "activity");
-    public static SampleType Glucose { get; } = new("glucose", "2339-0", "Glucose [Mass/volume] in Blood", "mg/dL", SampleKind.Scalar, 20, 600, "laboratory");
-    public static SampleType Ecg { get; } = new("ecg", "131328", "MDC_ECG_ELEC_POTL", "mV", SampleKind.Waveform, -10, 10)
-    {
-        // LOINC has no code for a raw ECG lead trace; ISO/IEEE 11073 MDC is what devices and IHE PCD use.
-        CodeSystem = "urn:iso:std:iso:11073:10101",
-    };
+    /// <summary>Every default type, by name (from <c>Mapping/default-mapping.yaml</c>).</summary>
+    public static IReadOnlyDictionary<string, SampleType> Defaults => Mapping.MappingLoader.Default().Types;
 
-    /// <summary>Every default type, by name.</summary>
-    public static IReadOnlyDictionary<string, SampleType> Defaults { get; } = new[]
-    {
-        HeartRate, Spo2, RespiratoryRate, BodyTemperature, Systolic, Diastolic, BodyWeight, Steps, Glucose, Ecg,
-    }.ToDictionary(t => t.Name, StringComparer.Ordinal);
+    public static SampleType HeartRate => Defaults["heart-rate"];
+    public static SampleType Spo2 => Defaults["spo2"];
+    public static SampleType RespiratoryRate => Defaults["respiratory-rate"];
+    public static SampleType BodyTemperature => Defaults["body-temperature"];
+    public static SampleType Systolic => Defaults["systolic"];
+    public static SampleType Diastolic => Defaults["diastolic"];
+    public static SampleType BodyWeight => Defaults["body-weight"];
+    public static SampleType Steps => Defaults["steps"];
+    public static SampleType Glucose => Defaults["glucose"];
+    public static SampleType Ecg => Defaults["ecg"];
 
     /// <summary>LOINC code of the blood-pressure panel that groups systolic and diastolic.</summary>
     public const string BloodPressurePanel = "85354-9";

@@ -43,62 +43,6 @@ public sealed class UnitTable
 
     public IEnumerable<(string Type, UnitRule Rule)> Rules => _rules.Select(r => (r.Key.Type, r.Value));
 
-    /// <summary>UCUM canonical units of DESIGN.md, their common spellings, and the conversions devices need.</summary>
-    public static UnitTable Default { get; } = new(BuildDefault());
-
-    // Glucose molar mass 180.156 g/mol: 1 mmol/L = 18.0156 mg/dL.
-    private const double GlucoseMgPerDlPerMmolPerL = 18.0156;
-    private const double MmHgPerKpa = 7.500615758456564;
-    private const double KgPerPound = 0.45359237;
-    private const double KgPerOunce = 0.028349523125;
-
-    private static IEnumerable<(string, UnitRule)> BuildDefault()
-    {
-        foreach (var type in new[] { SampleTypes.HeartRate.Name, SampleTypes.RespiratoryRate.Name })
-        {
-            foreach (var alias in new[] { "/min", "1/min", "bpm", "beats/min", "{beats}/min", "breaths/min", "{breaths}/min" })
-            {
-                yield return (type, Same(alias, "/min"));
-            }
-            yield return (type, new UnitRule("/s", "/min", 60, Rule: "/s->/min: v*60"));
-            yield return (type, new UnitRule("Hz", "/min", 60, Rule: "Hz->/min: v*60"));
-        }
-        yield return (SampleTypes.Spo2.Name, Same("%", "%"));
-        yield return (SampleTypes.Spo2.Name, new UnitRule("1", "%", 100, Rule: "1->%: v*100"));
-        foreach (var alias in new[] { "Cel", "°C", "degC", "C" })
-        {
-            yield return (SampleTypes.BodyTemperature.Name, Same(alias, "Cel"));
-        }
-        foreach (var alias in new[] { "[degF]", "°F", "degF", "F" })
-        {
-            yield return (SampleTypes.BodyTemperature.Name, new UnitRule(alias, "Cel", 5.0 / 9.0, PreOffset: -32, Rule: $"{alias}->Cel: (v-32)*5/9"));
-        }
-        yield return (SampleTypes.BodyTemperature.Name, new UnitRule("K", "Cel", 1, Offset: -273.15, Rule: "K->Cel: v-273.15"));
-        foreach (var type in new[] { SampleTypes.Systolic.Name, SampleTypes.Diastolic.Name })
-        {
-            yield return (type, Same("mm[Hg]", "mm[Hg]"));
-            yield return (type, Same("mmHg", "mm[Hg]"));
-            yield return (type, new UnitRule("kPa", "mm[Hg]", MmHgPerKpa, Rule: "kPa->mm[Hg]: v*7.500615758"));
-        }
-        yield return (SampleTypes.BodyWeight.Name, Same("kg", "kg"));
-        yield return (SampleTypes.BodyWeight.Name, new UnitRule("g", "kg", 0.001, Rule: "g->kg: v/1000"));
-        foreach (var alias in new[] { "[lb_av]", "lb", "lbs" })
-        {
-            yield return (SampleTypes.BodyWeight.Name, new UnitRule(alias, "kg", KgPerPound, Rule: $"{alias}->kg: v*0.45359237"));
-        }
-        yield return (SampleTypes.BodyWeight.Name, new UnitRule("[oz_av]", "kg", KgPerOunce, Rule: "[oz_av]->kg: v*0.028349523125"));
-        foreach (var alias in new[] { "{steps}", "steps", "{count}", "1" })
-        {
-            yield return (SampleTypes.Steps.Name, Same(alias, "{steps}"));
-        }
-        yield return (SampleTypes.Glucose.Name, Same("mg/dL", "mg/dL"));
-        yield return (SampleTypes.Glucose.Name, new UnitRule("mmol/L", "mg/dL", GlucoseMgPerDlPerMmolPerL, Rule: "mmol/L->mg/dL: v*18.0156 (glucose)"));
-        yield return (SampleTypes.Glucose.Name, new UnitRule("g/L", "mg/dL", 100, Rule: "g/L->mg/dL: v*100"));
-        yield return (SampleTypes.Ecg.Name, Same("mV", "mV"));
-        yield return (SampleTypes.Ecg.Name, new UnitRule("uV", "mV", 0.001, Rule: "uV->mV: v/1000"));
-        yield return (SampleTypes.Ecg.Name, new UnitRule("µV", "mV", 0.001, Rule: "µV->mV: v/1000"));
-        yield return (SampleTypes.Ecg.Name, new UnitRule("V", "mV", 1000, Rule: "V->mV: v*1000"));
-    }
-
-    private static UnitRule Same(string alias, string canonical) => new(alias, canonical, 1);
+    /// <summary>UCUM canonical units of DESIGN.md, their common spellings, and the conversions devices need (from the default mapping).</summary>
+    public static UnitTable Default => Mapping.MappingLoader.Default().Units;
 }

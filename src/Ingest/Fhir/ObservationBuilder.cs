@@ -24,13 +24,13 @@ public static class ObservationBuilder
     {
         ArgumentNullException.ThrowIfNull(samples);
         var resources = new List<JsonObject>(samples.Count * 2);
-        var pressures = samples
-            .Where(s => s.Type == SampleTypes.Systolic || s.Type == SampleTypes.Diastolic)
-            .GroupBy(s => (s.PatientId, s.DeviceId, s.Time))
+        var panels = samples
+            .Where(s => s.Type.PanelCode is not null && !s.IsWaveform)
+            .GroupBy(s => (s.PatientId, s.DeviceId, s.Time, s.Type.PanelCode))
             .ToList();
         foreach (var sample in samples)
         {
-            if (sample.Type == SampleTypes.Systolic || sample.Type == SampleTypes.Diastolic)
+            if (sample.Type.PanelCode is not null && !sample.IsWaveform)
             {
                 continue;
             }
@@ -38,11 +38,11 @@ public static class ObservationBuilder
             resources.Add(observation);
             resources.Add(Provenance(observation, sample));
         }
-        foreach (var pair in pressures)
+        foreach (var members in panels)
         {
-            var observation = BloodPressure([.. pair]);
+            var observation = Panel([.. members], members.Key.PanelCode!);
             resources.Add(observation);
-            resources.Add(Provenance(observation, pair.First()));
+            resources.Add(Provenance(observation, members.First()));
         }
         return resources;
     }
@@ -99,15 +99,16 @@ public static class ObservationBuilder
         return observation;
     }
 
-    private static JsonObject BloodPressure(IReadOnlyList<CleanSample> pair)
+    private static JsonObject Panel(IReadOnlyList<CleanSample> members, string panelCode)
     {
-        var first = pair[0];
-        var panel = new SampleType("blood-pressure", SampleTypes.BloodPressurePanel, "Blood pressure panel with all children optional", "mm[Hg]",
-            SampleKind.Scalar, 0, 0);
-        var observation = Skeleton(first with { Quality = pair.Aggregate(SampleQuality.None, (q, s) => q | s.Quality) }, panel);
+        var first = members[0];
+        var display = panelCode == SampleTypes.BloodPressurePanel ? "Blood pressure panel with all children optional" : panelCode;
+        var panel = new SampleType(panelCode, panelCode, display, first.Unit, SampleKind.Scalar, 0, 0) { Category = first.Type.Category };
+        var observation = Skeleton(first with { Quality = members.Aggregate(SampleQuality.None, (q, s) => q | s.Quality), Conversion = null }, panel);
         observation["effectiveDateTime"] = Instant(first.Time);
         var components = new JsonArray();
-        foreach (var sample in pair.OrderBy(s => s.Type == SampleTypes.Systolic ? 0 : 1))
+        // A stable component order for any panel; for blood pressure it puts systolic (8480-6) before diastolic (8462-4).
+        foreach (var sample in members.OrderByDescending(s => s.Type.Code, StringComparer.Ordinal))
         {
             components.Add(new JsonObject
             {

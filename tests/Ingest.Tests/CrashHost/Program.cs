@@ -31,7 +31,7 @@ internal sealed class SignalSink(bool hang) : ICleanSampleSink
     public async Task WriteAsync(IReadOnlyList<CleanSample> samples, CancellationToken cancellationToken)
     {
         Console.WriteLine($"WRITTEN {samples.Count}");
-        if (samples.Any(s => s.Type == SampleTypes.Steps))
+        foreach (var _ in samples.Where(s => s.Type == SampleTypes.Steps))
         {
             Console.WriteLine("SENTINEL");
         }
