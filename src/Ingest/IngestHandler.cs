@@ -162,7 +162,7 @@ public sealed class IngestHandler : IRecordBatchHandler
             return;
         }
         _nextPrune = now + _options.PruneInterval;
-        var removed = _state.Prune(now - _options.DedupeRetention);
+        var removed = _state.Prune(now - _options.DedupeRetention, _options.AllowedLateness + _options.MaxClockAhead);
         if (removed > 0)
         {
             _logger.LogDebug("Ingest pruned {Count} expired dedupe key(s)", removed);

@@ -39,7 +39,7 @@ public sealed record IngestOptions
     /// <summary>SQLite file holding dedupe state and series watermarks; survives restarts.</summary>
     public string StatePath { get; init; } = "ingest-state.db";
 
-    /// <summary>How long dedupe keys are kept.</summary>
+    /// <summary>How long batch keys (device, seq) are kept. Sample keys are kept for the allowed lateness behind their series.</summary>
     public TimeSpan DedupeRetention { get; init; } = TimeSpan.FromDays(1);
 
     /// <summary>How often expired dedupe keys are removed.</summary>

@@ -123,12 +123,28 @@ public sealed class IngestStateStore : IDisposable
         }
     }
 
-    /// <summary>Removes dedupe keys recorded before <paramref name="cutoff"/>; returns how many.</summary>
-    public int Prune(DateTimeOffset cutoff)
+    /// <summary>
+    /// Removes batch keys recorded before <paramref name="batchCutoff"/>, and sample keys more than
+    /// <paramref name="sampleWindow"/> behind their series' watermark: such a sample would be too late anyway, so its
+    /// key no longer decides anything on the main path. Deletes per series by primary-key range, never by table scan.
+    /// Returns how many keys went.
+    /// </summary>
+    public int Prune(DateTimeOffset batchCutoff, TimeSpan sampleWindow)
     {
-        using var prune = Prepare("DELETE FROM batches WHERE seen < $a; DELETE FROM samples WHERE seen < $a;", "$a");
-        prune.Parameters[0].Value = cutoff.UtcTicks;
-        return prune.ExecuteNonQuery();
+        using var transaction = _connection.BeginTransaction();
+        using var batches = Prepare("DELETE FROM batches WHERE seen < $a", "$a");
+        batches.Transaction = transaction;
+        batches.Parameters[0].Value = batchCutoff.UtcTicks;
+        var removed = batches.ExecuteNonQuery();
+        using var samples = Prepare("DELETE FROM samples WHERE device = $a AND type = $b AND t < $c", "$a", "$b", "$c");
+        samples.Transaction = transaction;
+        foreach (var (series, watermark) in _watermarks)
+        {
+            SetValues(samples, [series.Device, series.Type, watermark - sampleWindow.Ticks]);
+            removed += samples.ExecuteNonQuery();
+        }
+        transaction.Commit();
+        return removed;
     }
 
     public void Dispose()

@@ -122,26 +122,31 @@ public sealed class SeriesGateTests : IDisposable
     }
 
     [Fact]
-    public void Pruning_forgets_keys_older_than_the_cutoff_and_keeps_watermarks()
+    public void Pruning_forgets_old_batch_keys_and_sample_keys_beyond_the_window_behind_their_series()
     {
         using var store = IngestStateStore.Open(StatePath);
         var gate = new SeriesGate(store, TimeSpan.FromHours(1));
         var old = new StateChanges();
         gate.AdmitBatch(old, "dev-1", 1);
         gate.Admit(old, Sample(s_t0));
+        gate.Admit(old, Sample(s_t0, type: SampleTypes.Spo2));
         store.Commit(old, s_now);
         var recent = new StateChanges();
         gate.AdmitBatch(recent, "dev-1", 2);
-        gate.Admit(recent, Sample(s_t0.AddSeconds(1)));
+        gate.Admit(recent, Sample(s_t0.AddMinutes(30)));
         store.Commit(recent, s_now.AddHours(2));
+        var heartRate = new SeriesKey("dev-1", "heart-rate");
+        var spo2 = new SeriesKey("dev-1", "spo2");
 
-        Assert.Equal(2, store.Prune(s_now.AddHours(1)));
+        Assert.Equal(2, store.Prune(s_now.AddHours(1), TimeSpan.FromMinutes(10)));
 
         Assert.False(store.IsBatchSeen("dev-1", 1));
         Assert.True(store.IsBatchSeen("dev-1", 2));
-        Assert.False(store.IsSampleSeen(new SeriesKey("dev-1", "heart-rate"), s_t0));
-        Assert.True(store.IsSampleSeen(new SeriesKey("dev-1", "heart-rate"), s_t0.AddSeconds(1)));
-        Assert.Equal(s_t0.AddSeconds(1), store.Watermark(new SeriesKey("dev-1", "heart-rate")));
+        Assert.False(store.IsSampleSeen(heartRate, s_t0));
+        Assert.True(store.IsSampleSeen(heartRate, s_t0.AddMinutes(30)));
+        // The newest key of a series is never behind its own watermark.
+        Assert.True(store.IsSampleSeen(spo2, s_t0));
+        Assert.Equal(s_t0.AddMinutes(30), store.Watermark(heartRate));
     }
 
     public void Dispose() => _folder.Dispose();
