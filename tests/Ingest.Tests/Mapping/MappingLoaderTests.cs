@@ -63,6 +63,23 @@ public sealed class MappingLoaderTests
         Assert.Equal(RejectCodes.UnknownType, Assert.Single(result.Rejected).Code);
     }
 
+    [Fact]
+    public void A_json_mapping_is_read_like_yaml()
+    {
+        const string json = """
+            {"version": 1, "types": [{"name": "glucose", "category": "laboratory",
+              "code": {"system": "http://loinc.org", "code": "2339-0", "display": "Glucose"},
+              "unit": "mg/dL", "plausible": {"min": 20, "max": 600},
+              "units": [{"from": "mg/dL"}, {"from": "mmol/L", "scale": 18.0156}]}]}
+            """;
+
+        var catalogue = MappingLoader.Parse(json, "mapping.json");
+
+        Assert.Equal("laboratory", catalogue.Types["glucose"].Category);
+        Assert.True(catalogue.Units.TryGet("glucose", "mmol/L", out var rule));
+        Assert.Equal(99.0858, rule.Apply(5.5), 4);
+    }
+
     public static TheoryData<string, string, string, int> Broken => new()
     {
         { "yaml syntax", Valid.Replace("unit: \"/min\"", "unit: \"/min", StringComparison.Ordinal), "", 0 },
