@@ -25,6 +25,13 @@ public sealed class IngestCounters
     public TimeSpan SinkTime => TimeSpan.FromTicks(Interlocked.Read(ref _sinkTicks));
     public TimeSpan StateTime => TimeSpan.FromTicks(Interlocked.Read(ref _stateTicks));
 
+    private long _outages;
+
+    /// <summary>Times a sink stayed unavailable through its own retries and the stage waited.</summary>
+    public long Outages => Interlocked.Read(ref _outages);
+
+    internal void AddOutage() => Interlocked.Increment(ref _outages);
+
     private long _cleanTicks;
     private long _influxTicks;
     private long _sinkTicks;

@@ -107,7 +107,12 @@ public sealed class IngestHandler : IRecordBatchHandler
         {
             await sink.WriteAsync(samples, cancellationToken).ConfigureAwait(false);
         }
-        await _deadLetters.WriteAsync([.. refused.Select(r => ToDeadLetter(r.Sample, r.Topic, r.Reason))], cancellationToken).ConfigureAwait(false);
+        SampleDeadLetter[] letters = [.. refused.Select(r => ToDeadLetter(r.Sample, r.Topic, r.Reason))];
+        await WhileUnavailableAsync(async ct =>
+        {
+            await _deadLetters.WriteAsync(letters, ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
         var sunk = _time.GetTimestamp();
         _state.Commit(changes, _time.GetUtcNow());
         PruneWhenDue();
@@ -136,7 +141,7 @@ public sealed class IngestHandler : IRecordBatchHandler
         {
             SamplePoints.Append(accepted[i].Sample!, i, points, owners);
         }
-        var result = await _influx.WriteAsync(points, cancellationToken).ConfigureAwait(false);
+        var result = await WhileUnavailableAsync(ct => _influx.WriteAsync(points, ct), cancellationToken).ConfigureAwait(false);
         if (result.Failed.Count == 0)
         {
             return accepted;
@@ -152,6 +157,26 @@ public sealed class IngestHandler : IRecordBatchHandler
             refused.Add((accepted[owner], _options.DeadLetterTopic, failure.Reason));
         }
         return [.. accepted.Where((_, i) => !failedOwners.ContainsKey(i))];
+    }
+
+    /// <summary>Repeats <paramref name="action"/> through outages of InfluxDB or Kafka, waiting longer each time, until it works or the stage stops.</summary>
+    private async Task<T> WhileUnavailableAsync<T>(Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)
+    {
+        var backoff = _options.OutageBackoff;
+        while (true)
+        {
+            try
+            {
+                return await action(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InfluxWriteException { Code: InfluxWriteException.Unavailable } or DeadLetterDeliveryException)
+            {
+                Counters.AddOutage();
+                _logger.LogWarning("Ingest waits out an outage ({Error}); next attempt in {Delay} ms", e.Message, (int)backoff.TotalMilliseconds);
+                await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxOutageBackoff.Ticks));
+            }
+        }
     }
 
     private void PruneWhenDue()

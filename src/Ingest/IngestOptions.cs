@@ -42,6 +42,15 @@ public sealed record IngestOptions
     /// <summary>How long batch keys (device, seq) are kept. Sample keys are kept for the allowed lateness behind their series.</summary>
     public TimeSpan DedupeRetention { get; init; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// First wait after InfluxDB or the dead-letter topic stayed unavailable through the writer's own retries; doubles
+    /// up to <see cref="MaxOutageBackoff"/>. The stage holds its partitions and waits out an outage: an outage is not a
+    /// reason to dead-letter data.
+    /// </summary>
+    public TimeSpan OutageBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxOutageBackoff { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often expired dedupe keys are removed.</summary>
     public TimeSpan PruneInterval { get; init; } = TimeSpan.FromMinutes(10);
 }
@@ -68,6 +77,8 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
         Require(failures, options.DedupeRetention >= options.AllowedLateness,
             "Ingest DedupeRetention must be at least AllowedLateness.");
         Require(failures, options.PruneInterval > TimeSpan.Zero, "Ingest PruneInterval must be positive.");
+        Require(failures, options.OutageBackoff > TimeSpan.Zero && options.MaxOutageBackoff >= options.OutageBackoff,
+            "Ingest OutageBackoff must be positive and not above MaxOutageBackoff.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
