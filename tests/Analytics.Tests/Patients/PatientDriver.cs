@@ -49,12 +49,16 @@ public sealed class PatientDriver
     public static readonly DateTimeOffset Start = new(2026, 11, 2, 6, 0, 0, TimeSpan.Zero);
 
     private readonly PatientAnalyticsOptions _options;
+    private readonly IAnalyticsSink _output;
     private int _observation;
 
-    public PatientDriver(PatientAnalyticsOptions? options = null)
+    /// <param name="options">Analytics settings.</param>
+    /// <param name="output">Wraps the recording sink, e.g. to store output in FHIR before it is recorded.</param>
+    public PatientDriver(PatientAnalyticsOptions? options = null, Func<IAnalyticsSink, IAnalyticsSink>? output = null)
     {
         _options = options ?? new PatientAnalyticsOptions();
-        Actor = new PatientActor(Patient, _options, Sink);
+        _output = output?.Invoke(Sink) ?? Sink;
+        Actor = new PatientActor(Patient, _options, _output);
     }
 
     public RecordingSink Sink { get; } = new();
@@ -84,7 +88,7 @@ public sealed class PatientDriver
     {
         var buffer = new ArrayBufferWriter<byte>();
         Actor.WriteSnapshot(buffer);
-        Actor = new PatientActor(Patient, _options, Sink);
+        Actor = new PatientActor(Patient, _options, _output);
         Actor.RestoreSnapshot(buffer.WrittenSpan);
         return buffer.WrittenCount;
     }
