@@ -9,6 +9,9 @@ namespace PatientStream.Host.Commands;
 /// <summary>Settings of <c>patientstream simulate</c>.</summary>
 internal sealed record SimulateSettings(int Patients, string Broker, string? Faults, double Duration, bool Ecg, int IntervalMs, int Batches)
 {
+    /// <summary>Device ids are "{prefix}-0000", "{prefix}-0001", ...; bind them to patients under these ids.</summary>
+    public string DevicePrefix { get; init; } = "sim";
+
     public IEnumerable<string> Problems()
     {
         if (Patients is < 1 or > 100_000)
@@ -40,6 +43,10 @@ internal sealed record SimulateSettings(int Patients, string Broker, string? Fau
         {
             yield return "--interval-ms must be at least 10.";
         }
+        if (string.IsNullOrWhiteSpace(DevicePrefix) || DevicePrefix.IndexOfAny(['/', '+', '#']) >= 0)
+        {
+            yield return "--device-prefix must be non-empty without '/', '+' or '#'.";
+        }
         if (Batches < 0)
         {
             yield return "--batches must not be negative.";
@@ -52,7 +59,7 @@ internal sealed record SimulateSettings(int Patients, string Broker, string? Fau
         return new SimulatorOptions
         {
             Patients = Patients, BrokerHost = host, BrokerPort = port, Ecg = Ecg, Faults = SimulatorFaultNames.Parse(Faults),
-            Interval = TimeSpan.FromMilliseconds(IntervalMs), BatchesPerDevice = Batches,
+            Interval = TimeSpan.FromMilliseconds(IntervalMs), BatchesPerDevice = Batches, DevicePrefix = DevicePrefix,
         };
     }
 }
@@ -72,14 +79,15 @@ internal static class SimulateCommand
         var ecg = new Option<bool>("--ecg") { Description = "Add a 250 Hz ECG waveform to every batch." };
         var interval = new Option<int>("--interval-ms") { Description = "Milliseconds between two batches of one device.", DefaultValueFactory = _ => 1000 };
         var batches = new Option<int>("--batches") { Description = "Batches per device before it stops; 0 = no limit.", DefaultValueFactory = _ => 0 };
+        var prefix = new Option<string>("--device-prefix") { Description = "Device ids are PREFIX-0000, PREFIX-0001, ...", DefaultValueFactory = _ => "sim" };
         var command = new Command("simulate", "Simulate patients' wearables (vital signs, optional ECG, injected faults) publishing to an MQTT broker.")
         {
-            patients, broker, faults, duration, ecg, interval, batches,
+            patients, broker, faults, duration, ecg, interval, batches, prefix,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             var settings = new SimulateSettings(result.GetValue(patients), result.GetValue(broker)!, result.GetValue(faults), result.GetValue(duration),
-                result.GetValue(ecg), result.GetValue(interval), result.GetValue(batches));
+                result.GetValue(ecg), result.GetValue(interval), result.GetValue(batches)) { DevicePrefix = result.GetValue(prefix)! };
             return StoreOptions.Refuse([.. settings.Problems()]) ? 2 : await RunAsync(settings, Console.Out, cancellationToken).ConfigureAwait(false);
         });
         return command;
