@@ -138,7 +138,7 @@ internal static class EdgeCommand
             return 0;
         }
         catch (Exception e) when (e is OptionsValidationException or EdgeAgentException or ArgumentException or IOException or CryptographicException
-            or HttpRequestException)
+            or HttpRequestException or MqttConnectionException)
         {
             await Console.Error.WriteLineAsync($"edge: {e.Message}").ConfigureAwait(false);
             return 1;
