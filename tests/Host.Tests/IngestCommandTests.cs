@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using PatientStream.Fhir.Service;
 using PatientStream.Host.Commands;
 using PatientStream.Ingest;
 using PatientStream.Testing;
@@ -13,19 +15,8 @@ public sealed class IngestCommandTests(KafkaFixture kafka, InfluxFixture influx)
     public async Task Ingested_observations_are_served_by_serve_on_the_same_data_dir()
     {
         using var data = new TempFolder("ingest-cmd");
-        var topic = KafkaFixture.UniqueTopic("raw");
-        var signal = new SignalSink();
         var settings = new IngestSettings(kafka.BootstrapServers, influx.Url.ToString(), $"i{Guid.NewGuid():N}", data.Path, "sqlite", null);
-        using (var host = IngestHost.Build(settings,
-            o => o with { Topic = topic, DeadLetterTopic = KafkaFixture.UniqueTopic("dlq"), LateTopic = KafkaFixture.UniqueTopic("late"), GroupId = $"g-{Guid.NewGuid():N}" },
-            s => s.AddSingleton<ICleanSampleSink>(signal)))
-        {
-            await host.StartAsync(CancellationToken.None);
-            await host.Services.GetRequiredService<IngestService>().Started.WaitAsync(PipelineServers.Deadline);
-            await Readings.ProduceVitalsAsync(kafka, topic, "Patient/p-cmd");
-            await signal.First.WaitAsync(PipelineServers.Deadline);
-            await host.StopAsync(CancellationToken.None);
-        }
+        Assert.Equal(2, (await IngestOneBatchAsync(kafka, settings, "Patient/p-cmd")).Count);
 
         await using var server = ServerHost.Build(new ServerSettings(FreePort.Next(), data.Path, "sqlite", null));
         await server.StartAsync();
@@ -34,6 +25,23 @@ public sealed class IngestCommandTests(KafkaFixture kafka, InfluxFixture influx)
         Assert.Contains("\"total\":2", bundle, StringComparison.Ordinal);
         Assert.Contains("8867-4", bundle, StringComparison.Ordinal);
         await server.StopAsync();
+    }
+
+    /// <summary>Runs the ingest host on its own topic until one batch of vitals has passed every sink; returns the patient's Observations.</summary>
+    internal static async Task<IReadOnlyList<JsonObject>> IngestOneBatchAsync(KafkaFixture kafka, IngestSettings settings, string patient)
+    {
+        var topic = KafkaFixture.UniqueTopic("raw");
+        var signal = new SignalSink();
+        using var host = IngestHost.Build(settings,
+            o => o with { Topic = topic, DeadLetterTopic = KafkaFixture.UniqueTopic("dlq"), LateTopic = KafkaFixture.UniqueTopic("late"), GroupId = $"g-{Guid.NewGuid():N}" },
+            s => s.AddSingleton<ICleanSampleSink>(signal));
+        await host.StartAsync(CancellationToken.None);
+        await host.Services.GetRequiredService<IngestService>().Started.WaitAsync(PipelineServers.Deadline);
+        await Readings.ProduceVitalsAsync(kafka, topic, patient);
+        await signal.First.WaitAsync(PipelineServers.Deadline);
+        var found = (await host.Services.GetRequiredService<FhirService>().SearchAsync("Observation", $"patient={patient}")).MatchResources();
+        await host.StopAsync(CancellationToken.None);
+        return found;
     }
 
     [Fact]
