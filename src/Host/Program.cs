@@ -12,5 +12,8 @@ var root = new RootCommand("""
     TestCommand.Create(),
     BenchCommand.Create(),
     DeviceCommand.Create(),
+    EdgeCommand.Create(),
+    IngestCommand.Create(),
+    SimulateCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

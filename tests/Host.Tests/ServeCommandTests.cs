@@ -77,15 +77,20 @@ public sealed class ServeCommandTests
     [Fact]
     public async Task Every_command_describes_itself_in_help()
     {
-        foreach (var command in new[] { "serve", "demo", "test", "bench" })
+        foreach (var command in new[] { "serve", "demo", "test", "bench", "edge", "ingest", "simulate" })
         {
             var output = new StringWriter();
-            var root = new System.CommandLine.RootCommand { ServeCommand.Create(), DemoCommand.Create(), TestCommand.Create(), BenchCommand.Create() };
+            var root = new System.CommandLine.RootCommand
+            {
+                ServeCommand.Create(), DemoCommand.Create(), TestCommand.Create(), BenchCommand.Create(),
+                EdgeCommand.Create(), IngestCommand.Create(), SimulateCommand.Create(),
+            };
             var result = root.Parse([command, "--help"]);
             var exit = await result.InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = output });
             Assert.Equal(0, exit);
             Assert.Contains("Usage:", output.ToString(), StringComparison.Ordinal);
             Assert.Contains(command, output.ToString(), StringComparison.Ordinal);
+            Assert.Contains("--", output.ToString(), StringComparison.Ordinal);
         }
     }
 }

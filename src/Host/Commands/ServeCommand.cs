@@ -9,9 +9,8 @@ internal static class ServeCommand
     {
         var port = new Option<int>("--port") { Description = "TCP port on 127.0.0.1.", DefaultValueFactory = _ => 8080 };
         var dataDir = new Option<string>("--data-dir") { Description = "Folder for the SQLite store and server state.", DefaultValueFactory = _ => "data" };
-        var store = new Option<string>("--store") { Description = "FHIR store: sqlite (embedded default) or postgres.", DefaultValueFactory = _ => "sqlite" };
-        store.AcceptOnlyFromAmong("sqlite", "postgres");
-        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string (with --store postgres)." };
+        var store = StoreOptions.Store();
+        var postgres = StoreOptions.Postgres();
         var command = new Command("serve", "Run the hospital-side server: FHIR R4 API, consent decisions, device attestation.")
         {
             port, dataDir, store, postgres,
@@ -19,10 +18,8 @@ internal static class ServeCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             var settings = new ServerSettings(result.GetValue(port), Path.GetFullPath(result.GetValue(dataDir)!), result.GetValue(store)!, result.GetValue(postgres));
-            var problems = settings.Problems().ToList();
-            if (problems.Count > 0)
+            if (StoreOptions.Refuse([.. settings.Problems()]))
             {
-                problems.ForEach(Console.Error.WriteLine);
                 return 2;
             }
             await using var app = ServerHost.Build(settings);

@@ -23,13 +23,9 @@ internal sealed record ServerSettings(int Port, string DataDirectory, string Sto
         {
             yield return $"--port {Port} is not a TCP port.";
         }
-        if (Store is not ("sqlite" or "postgres"))
+        foreach (var problem in StoreOptions.Problems(Store, PostgresConnectionString))
         {
-            yield return $"--store must be sqlite or postgres, not '{Store}'.";
-        }
-        if (Store == "postgres" && string.IsNullOrWhiteSpace(PostgresConnectionString))
-        {
-            yield return "--store postgres needs --postgres CONNSTRING.";
+            yield return problem;
         }
     }
 }
