@@ -15,10 +15,25 @@ root.SetAction(async (result, cancellationToken) =>
     var settings = new BenchSettings(result.GetValue(quick));
     var filter = result.GetValue(only);
     var results = new List<BenchResult>();
+    var unfinished = new List<string>();
+    // A benchmark that stalls must not hold the others hostage: each gets a time limit, and the run reports it.
+    var limit = settings.Quick ? TimeSpan.FromMinutes(4) : TimeSpan.FromMinutes(12);
     foreach (var benchmark in all.Where(b => filter is null || b.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
     {
         Console.WriteLine($"bench: {benchmark.Name}…");
-        var rows = await benchmark.RunAsync(settings, cancellationToken);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(limit);
+        IReadOnlyList<BenchResult> rows;
+        try
+        {
+            rows = await benchmark.RunAsync(settings, bounded.Token).WaitAsync(bounded.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            Console.WriteLine($"bench: {benchmark.Name} did not finish within {limit.TotalMinutes:0} minutes; no figures from it");
+            unfinished.Add(benchmark.Name);
+            continue;
+        }
         foreach (var row in rows)
         {
             Console.WriteLine($"  {row.Name}: {row.Value:0.##} {row.Unit}{(row.Ratio is { } r ? $" ({r:0.00}× {row.Baseline})" : "")}");
@@ -28,6 +43,11 @@ root.SetAction(async (result, cancellationToken) =>
     var folder = Path.GetFullPath(result.GetValue(output)!);
     await Report.WriteAsync(folder, results, settings.Quick, cancellationToken);
     Console.WriteLine($"bench: wrote {Path.Combine(folder, "latest.json")} and latest.md");
+    if (unfinished.Count > 0)
+    {
+        Console.WriteLine($"bench: unfinished: {string.Join(", ", unfinished)}");
+        return 1;
+    }
     return 0;
 });
 return await root.Parse(args).InvokeAsync();
