@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PatientStream.Analytics.Contracts;
-using PatientStream.Fhir.Http;
 using PatientStream.Fhir.Service;
 using PatientStream.Host.Commands;
 using PatientStream.Kafka;
@@ -131,12 +130,7 @@ public sealed class AnalyticsCommandTests(KafkaFixture kafka)
 
     private static async Task<(IReadOnlyList<JsonObject> Risks, IReadOnlyList<JsonObject> Flags)> ReadFhirAsync(string dataDirectory, string patient)
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = dataDirectory });
-        builder.Services.AddFhirServer(o =>
-        {
-            o.Store = FhirStoreKind.Sqlite;
-            o.DataDirectory = Path.Combine(dataDirectory, "fhir");
-        });
+        var builder = PipelineHost.CreateBuilder(dataDirectory, "sqlite", null, Microsoft.Extensions.Logging.LogLevel.Warning);
         using var host = builder.Build();
         await host.StartAsync();
         var fhir = host.Services.GetRequiredService<FhirService>();

@@ -6,7 +6,6 @@ using PatientStream.Analytics.Contracts;
 using PatientStream.Analytics.Kafka;
 using PatientStream.Analytics.Output;
 using PatientStream.Analytics.Patients;
-using PatientStream.Fhir.Http;
 using PatientStream.Fhir.Service;
 using PatientStream.Kafka;
 
@@ -53,16 +52,7 @@ internal static class AnalyticsHost
         ArgumentNullException.ThrowIfNull(settings);
         var data = Path.GetFullPath(settings.DataDirectory);
         Directory.CreateDirectory(Path.Combine(data, "analytics"));
-        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = data });
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Logging.SetMinimumLevel(minimumLevel);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-        builder.Services.AddFhirServer(o =>
-        {
-            o.Store = settings.Store == "postgres" ? FhirStoreKind.Postgres : FhirStoreKind.Sqlite;
-            o.DataDirectory = Path.Combine(data, "fhir");
-            o.PostgresConnectionString = settings.PostgresConnectionString;
-        });
+        var builder = PipelineHost.CreateBuilder(data, settings.Store, settings.PostgresConnectionString, minimumLevel);
         var kafka = KafkaOptionsValidator.EnsureValid(new KafkaOptions { BootstrapServers = settings.Kafka, ClientId = "patientstream-analytics" });
         builder.Services.AddSingleton(sp => new AnalyticsService(settings with { DataDirectory = data }, kafka,
             sp.GetRequiredService<FhirService>(), sp.GetRequiredService<ILoggerFactory>()));
