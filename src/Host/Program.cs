@@ -14,6 +14,7 @@ var root = new RootCommand("""
     DeviceCommand.Create(),
     EdgeCommand.Create(),
     IngestCommand.Create(),
+    AnalyticsCommand.Create(),
     SimulateCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

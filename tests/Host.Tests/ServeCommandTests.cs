@@ -77,13 +77,13 @@ public sealed class ServeCommandTests
     [Fact]
     public async Task Every_command_describes_itself_in_help()
     {
-        foreach (var command in new[] { "serve", "demo", "test", "bench", "edge", "ingest", "simulate" })
+        foreach (var command in new[] { "serve", "demo", "test", "bench", "edge", "ingest", "simulate", "analytics" })
         {
             var output = new StringWriter();
             var root = new System.CommandLine.RootCommand
             {
                 ServeCommand.Create(), DemoCommand.Create(), TestCommand.Create(), BenchCommand.Create(),
-                EdgeCommand.Create(), IngestCommand.Create(), SimulateCommand.Create(),
+                EdgeCommand.Create(), IngestCommand.Create(), SimulateCommand.Create(), AnalyticsCommand.Create(),
             };
             var result = root.Parse([command, "--help"]);
             var exit = await result.InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = output });

@@ -8,6 +8,13 @@ namespace PatientStream.Analytics.Kafka;
 public delegate bool RecordDecoder<TMessage>(KafkaRecord record, out TMessage message, out string? error);
 
 /// <summary>
+/// Turns a consumed record into any number of actor messages for the record's key (a device batch carries many
+/// readings), appending them to <paramref name="messages"/>, or says why it cannot.
+/// </summary>
+/// <typeparam name="TMessage">Actor message type.</typeparam>
+public delegate bool RecordExpander<TMessage>(KafkaRecord record, List<TMessage> messages, out string? error);
+
+/// <summary>
 /// Connects a <see cref="ConsumerLoop"/> to an <see cref="ActorRuntime{TMessage}"/>: records go to the actor of
 /// their key, partition assignment and revocation place the actors, and a batch counts as handled only once the
 /// actors it touched have handled it and persisted their snapshots, so the loop's offset commit never runs ahead
@@ -17,15 +24,36 @@ public delegate bool RecordDecoder<TMessage>(KafkaRecord record, out TMessage me
 public sealed class ActorRecordHandler<TMessage> : IRecordBatchHandler
 {
     private readonly ActorRuntime<TMessage> _runtime;
-    private readonly RecordDecoder<TMessage> _decode;
+    private readonly RecordExpander<TMessage> _expand;
 
-    /// <summary>Creates the handler.</summary>
+    /// <summary>Creates the handler for records that each carry one message.</summary>
     public ActorRecordHandler(ActorRuntime<TMessage> runtime, RecordDecoder<TMessage> decode)
+        : this(runtime, Single(decode))
+    {
+    }
+
+    /// <summary>Creates the handler for records that carry several messages each, sent in order to the record's actor.</summary>
+    public ActorRecordHandler(ActorRuntime<TMessage> runtime, RecordExpander<TMessage> expand)
     {
         ArgumentNullException.ThrowIfNull(runtime);
-        ArgumentNullException.ThrowIfNull(decode);
+        ArgumentNullException.ThrowIfNull(expand);
         _runtime = runtime;
-        _decode = decode;
+        _expand = expand;
+    }
+
+    private static RecordExpander<TMessage> Single(RecordDecoder<TMessage> decode)
+    {
+        ArgumentNullException.ThrowIfNull(decode);
+        return (KafkaRecord record, List<TMessage> messages, out string? error) =>
+        {
+            if (!decode(record, out var message, out error))
+            {
+                return false;
+            }
+
+            messages.Add(message);
+            return true;
+        };
     }
 
     /// <inheritdoc/>
@@ -34,6 +62,7 @@ public sealed class ActorRecordHandler<TMessage> : IRecordBatchHandler
         ArgumentNullException.ThrowIfNull(records);
         List<RejectedRecord>? rejected = null;
         var touched = new HashSet<string>(StringComparer.Ordinal);
+        var messages = new List<TMessage>();
         foreach (var record in records)
         {
             if (string.IsNullOrEmpty(record.Key))
@@ -42,13 +71,18 @@ public sealed class ActorRecordHandler<TMessage> : IRecordBatchHandler
                 continue;
             }
 
-            if (!_decode(record, out var message, out var error))
+            messages.Clear();
+            if (!_expand(record, messages, out var error))
             {
                 (rejected ??= []).Add(new RejectedRecord(record, error ?? "record could not be decoded"));
                 continue;
             }
 
-            await _runtime.SendAsync(record.Key, record.Partition, message, cancellationToken).ConfigureAwait(false);
+            foreach (var message in messages)
+            {
+                await _runtime.SendAsync(record.Key, record.Partition, message, cancellationToken).ConfigureAwait(false);
+            }
+
             touched.Add(record.Key);
         }
 

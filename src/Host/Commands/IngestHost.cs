@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using PatientStream.Fhir.Http;
 using PatientStream.Fhir.Service;
 using PatientStream.Ingest;
 using PatientStream.Ingest.Fhir;
@@ -48,16 +47,7 @@ internal static class IngestHost
         ArgumentNullException.ThrowIfNull(settings);
         var data = Path.GetFullPath(settings.DataDirectory);
         Directory.CreateDirectory(Path.Combine(data, "ingest"));
-        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = data });
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Logging.SetMinimumLevel(minimumLevel);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-        builder.Services.AddFhirServer(o =>
-        {
-            o.Store = settings.Store == "postgres" ? FhirStoreKind.Postgres : FhirStoreKind.Sqlite;
-            o.DataDirectory = Path.Combine(data, "fhir");
-            o.PostgresConnectionString = settings.PostgresConnectionString;
-        });
+        var builder = PipelineHost.CreateBuilder(data, settings.Store, settings.PostgresConnectionString, minimumLevel);
         builder.Services.AddSingleton<ICleanSampleSink>(sp => new FhirObservationSink(new FhirServiceWriter(sp.GetRequiredService<FhirService>())));
         services?.Invoke(builder.Services);
         var ingest = new IngestOptions { StatePath = Path.Combine(data, "ingest", "state.db") };

@@ -1,0 +1,141 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PatientStream.Analytics.Actors;
+using PatientStream.Analytics.Contracts;
+using PatientStream.Analytics.Kafka;
+using PatientStream.Analytics.Output;
+using PatientStream.Analytics.Patients;
+using PatientStream.Fhir.Service;
+using PatientStream.Kafka;
+
+namespace PatientStream.Host.Commands;
+
+/// <summary>Settings of <c>patientstream analytics</c>; topics and group are fixed by DESIGN.md unless a test isolates itself.</summary>
+internal sealed record AnalyticsSettings(string Kafka, string DataDirectory, string Store, string? PostgresConnectionString)
+{
+    public const string DefaultGroupId = "patientstream-analytics";
+
+    public string GroupId { get; init; } = DefaultGroupId;
+    public string ReadingsTopic { get; init; } = KafkaTopics.ReadingsRaw;
+    public string AlertsTopic { get; init; } = KafkaTopics.Alerts;
+    public string DeadLetterTopic { get; init; } = KafkaTopics.ReadingsDlq;
+
+    /// <summary>How often live patients are told the time, so a silent device is noticed without new data.</summary>
+    public TimeSpan TickInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    public IEnumerable<string> Problems()
+    {
+        if (!Endpoints.IsHostPortList(Kafka))
+        {
+            yield return $"--kafka must be HOST:PORT (or a comma-separated list of them), not '{Kafka}'.";
+        }
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            yield return "--data-dir must name a folder.";
+        }
+        foreach (var problem in StoreOptions.Problems(Store, PostgresConnectionString))
+        {
+            yield return problem;
+        }
+    }
+}
+
+/// <summary>
+/// One analytics instance as a generic host: the FHIR store (the one <c>serve --data-dir</c> opens) is initialised
+/// first, then <see cref="AnalyticsService"/> consumes raw readings into the per-patient actors.
+/// </summary>
+internal static class AnalyticsHost
+{
+    public static IHost Build(AnalyticsSettings settings, LogLevel minimumLevel = LogLevel.Warning)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var data = Path.GetFullPath(settings.DataDirectory);
+        Directory.CreateDirectory(Path.Combine(data, "analytics"));
+        var builder = PipelineHost.CreateBuilder(data, settings.Store, settings.PostgresConnectionString, minimumLevel);
+        var kafka = KafkaOptionsValidator.EnsureValid(new KafkaOptions { BootstrapServers = settings.Kafka, ClientId = "patientstream-analytics" });
+        builder.Services.AddSingleton(sp => new AnalyticsService(settings with { DataDirectory = data }, kafka,
+            sp.GetRequiredService<FhirService>(), sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AnalyticsService>());
+        return builder.Build();
+    }
+}
+
+/// <summary>
+/// The consumer group on the raw readings whose handler is the actor runtime; each patient's actor scores NEWS2,
+/// trends and device quality and writes RiskAssessments and Flags to FHIR, then alert records to Kafka.
+/// </summary>
+internal sealed class AnalyticsService(AnalyticsSettings settings, KafkaOptions kafka, FhirService fhir, ILoggerFactory loggers) : BackgroundService
+{
+    private readonly TaskCompletionSource _assigned = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once this instance owns partitions of the readings topic.</summary>
+    public Task Assigned => _assigned.Task;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _assigned.TrySetException(e);
+            throw;
+        }
+        _assigned.TrySetCanceled(stoppingToken);
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
+        var store = await SqliteSnapshotStore.OpenAsync(Path.Combine(settings.DataDirectory, "analytics", "snapshots.db"), stoppingToken).ConfigureAwait(false);
+        using var producer = new KafkaProducer(kafka, loggers.CreateLogger<KafkaProducer>());
+        var sink = new FhirAnalyticsSink(fhir, new KafkaAlertSink(producer, topic: settings.AlertsTopic));
+        var analytics = new PatientAnalyticsOptions();
+        // Idle actors are passivated only after a silent device has had time to raise its alert.
+        var actors = new ActorRuntimeOptions { IdleTimeout = analytics.DeviceSilentAfter + TimeSpan.FromMinutes(30) };
+        var runtime = PatientAnalytics.CreateRuntime(analytics, actors, store, sink,
+            KafkaDeadLetters.ForPatients(producer, settings.DeadLetterTopic), logger: loggers.CreateLogger("PatientStream.Analytics.Actors"));
+        await using (runtime.ConfigureAwait(false))
+        {
+            var handler = new AssignmentSignal(new ActorRecordHandler<PatientInput>(runtime, new ReadingMeasurements(settings.DataDirectory).Expand), _assigned);
+            var loop = new ConsumerLoop(kafka, new ConsumerLoopOptions(settings.GroupId, [settings.ReadingsTopic], KafkaDeadLetters.Stage)
+            {
+                DeadLetterTopic = settings.DeadLetterTopic,
+            }, handler, producer, loggers.CreateLogger<ConsumerLoop>());
+            using var ticking = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var ticker = new ClockTicker(runtime, settings.TickInterval, logger: loggers.CreateLogger<ClockTicker>()).RunAsync(ticking.Token);
+            try
+            {
+                await loop.RunAsync(stoppingToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await ticking.CancelAsync().ConfigureAwait(false);
+                await ticker.ConfigureAwait(false);
+                // Lets every actor finish what it accepted and persist its snapshot before the process goes.
+                await runtime.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                producer.Flush(TimeSpan.FromSeconds(10));
+            }
+        }
+    }
+
+    /// <summary>Passes everything on and completes a signal on the first partition assignment.</summary>
+    private sealed class AssignmentSignal(IRecordBatchHandler inner, TaskCompletionSource assigned) : IRecordBatchHandler
+    {
+        public Task<BatchOutcome> HandleAsync(IReadOnlyList<KafkaRecord> records, CancellationToken cancellationToken) =>
+            inner.HandleAsync(records, cancellationToken);
+
+        public async Task OnPartitionsAssignedAsync(IReadOnlyList<PartitionRef> partitions, CancellationToken cancellationToken)
+        {
+            await inner.OnPartitionsAssignedAsync(partitions, cancellationToken).ConfigureAwait(false);
+            if (partitions.Count > 0)
+            {
+                assigned.TrySetResult();
+            }
+        }
+
+        public Task OnPartitionsRevokedAsync(IReadOnlyList<PartitionRef> partitions, CancellationToken cancellationToken) =>
+            inner.OnPartitionsRevokedAsync(partitions, cancellationToken);
+    }
+}
