@@ -1,111 +1,61 @@
 using System.CommandLine;
-using PatientStream.Kafka;
-using PatientStream.Kafka.Contracts;
+using PatientStream.Host.Demo;
 
 namespace PatientStream.Host.Commands;
 
 /// <summary>
-/// <c>patientstream demo</c>: starts and supervises every part that exists, shows the data moving, and says plainly
-/// which parts are not built yet.
+/// <c>patientstream demo</c>: the whole pipeline on this machine as supervised child processes, with a cohort of
+/// simulated patients whose consents and physiology show every gate and alert at work.
 /// </summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
-        var patients = new Option<int>("--patients") { Description = "Simulated patients.", DefaultValueFactory = _ => 20 };
+        var patients = new Option<int>("--patients") { Description = "Simulated patients (at least 4).", DefaultValueFactory = _ => 20 };
         var duration = new Option<int>("--duration") { Description = "Stop after this many seconds (0: run until Ctrl-C).", DefaultValueFactory = _ => 0 };
         var port = new Option<int>("--port") { Description = "Port of the server on 127.0.0.1.", DefaultValueFactory = _ => 8080 };
-        var dataDir = new Option<string>("--data-dir") { Description = "Folder for certificates, stores and buffers.", DefaultValueFactory = _ => "data/demo" };
+        var dataDir = new Option<string>("--data-dir") { Description = "Folder for certificates, stores, buffers and logs (emptied at each run).", DefaultValueFactory = _ => "data/demo" };
         var kafka = new Option<string?>("--kafka") { Description = "Kafka bootstrap servers HOST:PORT (default: an embedded mock cluster)." };
-        var influx = new Option<string?>("--influx") { Description = "InfluxDB URL (v1 HTTP API)." };
+        var influx = new Option<string?>("--influx") { Description = "InfluxDB URL (v1 HTTP API); default: influxd started in the data dir." };
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string for the FHIR store (default: SQLite in the data dir)." };
-        var command = new Command("demo", "Run the whole pipeline on this machine: devices → edge → Kafka → ingest → FHIR, with consent at the edge.")
+        var batches = new Option<int>("--batches") { Description = "Batches per device before the simulator stops (0: until the demo stops).", DefaultValueFactory = _ => 0 };
+        var interval = new Option<int>("--interval-ms") { Description = "Milliseconds between two batches of one device.", DefaultValueFactory = _ => 1000 };
+        var withdraw = new Option<int?>("--withdraw-after") { Description = "Seconds after READY when the withdrawing patient withdraws consent (default: half the duration, or 60)." };
+        var deterioration = new Option<int>("--deterioration-seconds") { Description = "How long the deteriorating patient takes from well to septic.", DefaultValueFactory = _ => 60 };
+        var command = new Command("demo", "Run the whole pipeline on this machine: devices → Mosquitto (mTLS) → edge gate → Kafka → ingest → InfluxDB and FHIR, analytics → alerts.")
         {
-            patients, duration, port, dataDir, kafka, influx, postgres,
+            patients, duration, port, dataDir, kafka, influx, postgres, batches, interval, withdraw, deterioration,
         };
-        command.SetAction((result, cancellationToken) => RunAsync(
-            new DemoSettings(result.GetValue(patients), result.GetValue(duration), result.GetValue(port), Path.GetFullPath(result.GetValue(dataDir)!),
-                result.GetValue(kafka), result.GetValue(influx), result.GetValue(postgres)),
-            cancellationToken));
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var settings = new DemoSettings(result.GetValue(patients), result.GetValue(duration), result.GetValue(port), Path.GetFullPath(result.GetValue(dataDir)!),
+                result.GetValue(kafka), result.GetValue(influx), result.GetValue(postgres))
+            {
+                Batches = result.GetValue(batches),
+                IntervalMs = result.GetValue(interval),
+                WithdrawAfterSeconds = result.GetValue(withdraw),
+                DeteriorationSeconds = result.GetValue(deterioration),
+            };
+            return StoreOptions.Refuse([.. settings.Problems()]) ? 2 : await RunAsync(settings, cancellationToken).ConfigureAwait(false);
+        });
         return command;
     }
 
     private static async Task<int> RunAsync(DemoSettings settings, CancellationToken cancellationToken)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (settings.DurationSeconds > 0)
-        {
-            stop.CancelAfter(TimeSpan.FromSeconds(settings.DurationSeconds));
-        }
-
-        using var embedded = settings.Kafka is null ? EmbeddedKafkaCluster.Start() : null;
-        var kafka = KafkaOptionsValidator.EnsureValid(new KafkaOptions { BootstrapServers = settings.Kafka ?? embedded!.BootstrapServers, ClientId = "patientstream-demo" });
-        Console.WriteLine(embedded is null ? $"kafka: {kafka.BootstrapServers}" : $"kafka: embedded mock cluster at {kafka.BootstrapServers}");
-
-        var server = new ServerSettings(settings.Port, Path.Combine(settings.DataDirectory, "server"), settings.Postgres is null ? "sqlite" : "postgres", settings.Postgres);
-        await using var app = ServerHost.Build(server);
-        await app.StartAsync(stop.Token).ConfigureAwait(false);
-        Console.WriteLine($"server: {server.BaseUrl}");
-
-        await CheckBackboneAsync(kafka, stop.Token).ConfigureAwait(false);
-
-        // The parts below are built and tested, each with its own command; demo does not start them together yet.
-        Console.WriteLine("not started by demo yet (run each with its own command against this server and Kafka):");
-        Console.WriteLine($"  - Mosquitto with mTLS and per-device ACL: your broker, trusting {Path.Combine(server.DataDirectory, "device-ca", "ca.crt.pem")}");
-        Console.WriteLine($"  - edge agent:  ./patientstream edge --broker HOST:PORT --kafka {kafka.BootstrapServers} --consent {server.BaseUrl} --data-dir DIR");
-        Console.WriteLine($"  - ingest:      ./patientstream ingest --kafka {kafka.BootstrapServers} --influx URL --data-dir {server.DataDirectory}");
-        Console.WriteLine($"  - simulator:   ./patientstream simulate --patients {settings.Patients} --broker HOST:PORT");
-        Console.WriteLine("  - per-patient analytics (NEWS2): built as a library, no command yet");
-        Console.WriteLine(settings.Influx is null ? "influxdb: not configured (raw series are off)" : $"influxdb: {settings.Influx} (used by ingest)");
-        Console.WriteLine(settings.DurationSeconds > 0 ? $"running for {settings.DurationSeconds} s; Ctrl-C stops earlier" : "running; Ctrl-C stops");
+        await using var supervisor = new DemoSupervisor(settings, Console.Out);
+        var run = supervisor.RunAsync(cancellationToken);
+        // On Ctrl-C or SIGTERM the command line returns after a short grace period while the children are still
+        // stopping; holding process exit until the supervisor is done leaves no child behind.
+        void WaitForChildren(object? sender, EventArgs e) => ((IAsyncResult)run).AsyncWaitHandle.WaitOne(TimeSpan.FromMinutes(2));
+        AppDomain.CurrentDomain.ProcessExit += WaitForChildren;
         try
         {
-            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            return await run.ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        finally
         {
-        }
-        await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        Console.WriteLine("stopped cleanly");
-        return 0;
-    }
-
-    /// <summary>Sends one reading through ps.readings.raw with the production producer and consumer loop.</summary>
-    private static async Task CheckBackboneAsync(KafkaOptions kafka, CancellationToken cancellationToken)
-    {
-        using var producer = new KafkaProducer(kafka);
-        var reading = new RawReading
-        {
-            Device = "demo-check",
-            Patient = "Patient/demo-check",
-            Received = DateTimeOffset.UtcNow,
-            Consent = new ConsentStamp("permit"),
-            Batch = new DeviceBatch { Device = "demo-check", Seq = 1, Sent = DateTimeOffset.UtcNow, Samples = [new Sample { Type = "heart-rate", Time = DateTimeOffset.UtcNow, Value = 72, Unit = "/min" }] },
-        };
-        var topic = $"ps.demo.check.{Guid.NewGuid():N}";
-        var report = await producer.ProduceAsync(topic, reading.Patient, ContractsJson.Serialize(reading), cancellationToken).ConfigureAwait(false);
-        if (!report.Delivered)
-        {
-            throw new InvalidOperationException($"Kafka is not reachable: {report.Failure!.Reason}");
-        }
-        var received = new TaskCompletionSource<KafkaRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var loopStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var loop = new ConsumerLoop(kafka, new ConsumerLoopOptions($"demo-check-{Guid.NewGuid():N}", [topic], "demo-check"), new FirstRecord(received), producer);
-        var running = loop.RunAsync(loopStop.Token);
-        var record = await received.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
-        await loopStop.CancelAsync().ConfigureAwait(false);
-        await running.ConfigureAwait(false);
-        Console.WriteLine($"kafka backbone: produced and consumed a reading through {record.Topic}[{record.Partition}]@{record.Offset} ({record.Value.Length} bytes)");
-    }
-
-    private sealed class FirstRecord(TaskCompletionSource<KafkaRecord> received) : IRecordBatchHandler
-    {
-        public Task<BatchOutcome> HandleAsync(IReadOnlyList<KafkaRecord> records, CancellationToken cancellationToken)
-        {
-            received.TrySetResult(records[0]);
-            return Task.FromResult(BatchOutcome.AllHandled);
+            AppDomain.CurrentDomain.ProcessExit -= WaitForChildren;
         }
     }
 }
-
-internal sealed record DemoSettings(int Patients, int DurationSeconds, int Port, string DataDirectory, string? Kafka, string? Influx, string? Postgres);

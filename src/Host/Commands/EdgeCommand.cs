@@ -13,6 +13,9 @@ namespace PatientStream.Host.Commands;
 /// <summary>Settings of <c>patientstream edge</c>.</summary>
 internal sealed record EdgeSettings(string Broker, string? Ca, string? Cert, string? Key, string Kafka, string Consent, string DataDirectory, string ClientId)
 {
+    /// <summary>Seconds between two <c>STATUS</c> lines with the agent's counters; 0 prints none.</summary>
+    public int StatusIntervalSeconds { get; init; }
+
     public IEnumerable<string> Problems()
     {
         if (!Endpoints.TryParseHostPort(Broker, out _, out _))
@@ -45,6 +48,10 @@ internal sealed record EdgeSettings(string Broker, string? Ca, string? Cert, str
         if (string.IsNullOrWhiteSpace(ClientId))
         {
             yield return "--client-id must not be empty.";
+        }
+        if (StatusIntervalSeconds < 0)
+        {
+            yield return "--status-interval must be 0 (off) or a number of seconds.";
         }
     }
 
@@ -96,14 +103,18 @@ internal static class EdgeCommand
             Description = "MQTT client id; keep it stable across restarts (the broker holds unacknowledged messages under it).",
             DefaultValueFactory = _ => $"edge-{Environment.MachineName.ToLowerInvariant()}",
         };
+        var statusInterval = new Option<int>("--status-interval") { Description = "Print a STATUS line with the agent's counters every this many seconds (0: never).", DefaultValueFactory = _ => 0 };
         var command = new Command("edge", "Run the edge agent: device batches from MQTT through the attestation and consent gate into a durable buffer, then Kafka.")
         {
-            broker, ca, cert, key, kafka, consent, dataDir, clientId,
+            broker, ca, cert, key, kafka, consent, dataDir, clientId, statusInterval,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             var settings = new EdgeSettings(result.GetValue(broker)!, result.GetValue(ca), result.GetValue(cert), result.GetValue(key),
-                result.GetValue(kafka)!, result.GetValue(consent)!, Path.GetFullPath(result.GetValue(dataDir)!), result.GetValue(clientId)!);
+                result.GetValue(kafka)!, result.GetValue(consent)!, Path.GetFullPath(result.GetValue(dataDir)!), result.GetValue(clientId)!)
+            {
+                StatusIntervalSeconds = result.GetValue(statusInterval),
+            };
             return StoreOptions.Refuse([.. settings.Problems()]) ? 2 : await RunAsync(settings, Console.Out, LogLevel.Warning, cancellationToken).ConfigureAwait(false);
         });
         return command;
@@ -128,6 +139,10 @@ internal static class EdgeCommand
                 if (await Task.WhenAny(ready, run).ConfigureAwait(false) == ready && ready.IsCompletedSuccessfully)
                 {
                     await output.WriteLineAsync($"READY edge (broker {settings.Broker}, kafka {settings.Kafka}, subscription {options.Subscription})").ConfigureAwait(false);
+                    if (settings.StatusIntervalSeconds > 0)
+                    {
+                        _ = EdgeStatus.PrintAsync(agent.Task.Result.Metrics, TimeSpan.FromSeconds(settings.StatusIntervalSeconds), output, run, cancellationToken);
+                    }
                 }
             }
             await run.ConfigureAwait(false);
@@ -142,6 +157,28 @@ internal static class EdgeCommand
         {
             await Console.Error.WriteLineAsync($"edge: {e.Message}").ConfigureAwait(false);
             return 1;
+        }
+    }
+}
+
+/// <summary>The agent's counters as <c>STATUS key=value ...</c> lines, for a supervisor (demo) to read.</summary>
+internal static class EdgeStatus
+{
+    public static string Line(EdgeMetricsSnapshot m) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"STATUS received={m.Received} buffered={m.Buffered} duplicates={m.Duplicates} forwarded={m.Forwarded} rejected={m.Rejected} consent-denied={m.RejectedByReason.GetValueOrDefault("consent-denied")} quarantined={m.Quarantined} held={m.BufferedNow}");
+
+    public static async Task PrintAsync(EdgeMetrics metrics, TimeSpan interval, TextWriter output, Task run, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (!run.IsCompleted && await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await output.WriteLineAsync(Line(metrics.Snapshot())).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 }
