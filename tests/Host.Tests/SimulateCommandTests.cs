@@ -101,6 +101,27 @@ public sealed class SimulateOverMutualTlsTests(SimulateEnrollmentSite site) : IC
     }
 
     [Fact]
+    public async Task The_command_line_enrolls_the_devices_and_runs_them_over_mutual_TLS()
+    {
+        var settings = site.Simulate("cli", patients: 2, batches: 2);
+        await site.BindAsync(settings.DeviceIds);
+        await using var watch = await site.WatchAsync(100);
+        var root = new System.CommandLine.RootCommand { SimulateCommand.Create() };
+        string[] args =
+        [
+            "simulate", "--patients", "2", "--broker", settings.Broker, "--device-prefix", "cli", "--batches", "2", "--interval-ms", "20",
+            "--ca", settings.Ca!, "--tls-name", "localhost", "--attest", settings.Attest!, "--manufacturer", settings.Manufacturer!,
+            "--deteriorating", "cli-0001", "--deterioration-seconds", "30", "--status-interval", "1",
+        ];
+
+        Assert.Equal(0, await root.Parse(args).InvokeAsync().WaitAsync(PipelineServers.Deadline));
+
+        var batches = await ReadBatchesAsync(watch, 4);
+        Assert.Equal(["cli-0000", "cli-0000", "cli-0001", "cli-0001"], batches.Select(b => b.Device).Order());
+        Assert.Equal(new Dictionary<string, int> { ["cli-0000"] = 1, ["cli-0001"] = 1 }, await site.IssuedCertificatesAsync("cli"));
+    }
+
+    [Fact]
     public async Task A_device_of_an_untrusted_manufacturer_is_refused_enrollment_and_cannot_connect()
     {
         var untrusted = Path.Combine(site.Folder, "unknown-maker");
@@ -150,5 +171,68 @@ public sealed class SimulateOverMutualTlsTests(SimulateEnrollmentSite site) : IC
         // Every batch that reached the broker came from the device its topic names.
         var batches = await ReadBatchesAsync(watch, 9);
         Assert.Equal(ids.SelectMany(d => new[] { (d, 1L), (d, 2L), (d, 3L) }).Order(), batches.Select(b => (b.Device, b.Seq)).Order());
+    }
+}
+
+/// <summary>Many devices at once: each enrolls, holds its own mTLS connection and delivers every batch.</summary>
+public sealed class SimulateManyDevicesTests(SimulateEnrollmentSite site) : IClassFixture<SimulateEnrollmentSite>
+{
+    private const int Devices = 300;
+    private const int Batches = 3;
+
+    [Fact]
+    public async Task Hundreds_of_devices_enroll_connect_over_mutual_TLS_and_deliver_every_batch()
+    {
+        var settings = site.Simulate("many", Devices, Batches) with { IntervalMs = 500, EnrollConcurrency = 8 };
+        await site.BindAsync(settings.DeviceIds);
+        await using var watch = await site.WatchAsync(Devices * Batches);
+        var output = new StringWriter();
+
+        var exit = await SimulateCommand.RunAsync(settings, output, CancellationToken.None).WaitAsync(PipelineServers.Deadline);
+
+        Assert.True(exit == 0, output.ToString());
+        Assert.Contains($"published {Devices * Batches}, refused 0, connections {Devices}, faults [], enrolled {Devices} (new {Devices}, reused 0), failed 0",
+            output.ToString(), StringComparison.Ordinal);
+        using var deadline = new CancellationTokenSource(PipelineServers.Deadline);
+        var received = new HashSet<(string, long)>();
+        while (received.Count < Devices * Batches)
+        {
+            var message = await watch.Messages.ReadAsync(deadline.Token);
+            Assert.True(ContractsJson.TryParse(message.Payload.Span, out DeviceBatch? batch, out var error), error);
+            Assert.Equal($"ps/v1/devices/{batch!.Device}/readings", message.Topic);
+            Assert.True(received.Add((batch.Device, batch.Seq)), $"{batch.Device} seq {batch.Seq} twice");
+        }
+        Assert.Equal(settings.DeviceIds.Order(), received.Select(r => r.Item1).Distinct().Order());
+    }
+}
+
+public sealed class SimulateSettingsTests
+{
+    private static SimulateSettings Plain => new(4, "127.0.0.1:1883", null, 0, false, 1000, 0);
+
+    [Fact]
+    public void Plain_MQTT_needs_no_TLS_flags_and_TLS_needs_the_attestation_server_and_the_manufacturer()
+    {
+        Assert.Empty(Plain.Problems());
+        Assert.Contains((Plain with { Attest = "http://127.0.0.1:8080/" }).Problems(), p => p.Contains("need --ca", StringComparison.Ordinal));
+
+        var problems = (Plain with { Ca = "/nonexistent/ca.pem" }).Problems().ToList();
+
+        Assert.Contains(problems, p => p.Contains("--ca /nonexistent/ca.pem: no such file", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("--ca needs --attest", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("--ca needs --manufacturer", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Deteriorating_devices_must_be_simulated_ones_and_become_the_only_deteriorating_patients()
+    {
+        Assert.Contains((Plain with { Deteriorating = "sim-0003,sim-0004" }).Problems(), p => p.Contains("'sim-0004' is not one of the simulated devices", StringComparison.Ordinal));
+        Assert.Contains((Plain with { DeteriorationSeconds = 0 }).Problems(), p => p.Contains("--deterioration-seconds", StringComparison.Ordinal));
+        Assert.Contains((Plain with { StatusInterval = -1 }).Problems(), p => p.Contains("--status-interval", StringComparison.Ordinal));
+
+        var options = (Plain with { Deteriorating = " sim-0001, sim-0003 ", DeteriorationSeconds = 90, DeteriorationOnsetSeconds = 2 }).Options();
+
+        Assert.Equal(["sim-0001", "sim-0003"], options.DeterioratingDevices!.Order());
+        Assert.Equal((TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(2)), (options.DeteriorationDuration, options.DeteriorationOnset!.Value));
     }
 }
