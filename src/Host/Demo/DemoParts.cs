@@ -15,6 +15,9 @@ internal static class DemoParts
 {
     public const string StatusInterval = "2";
 
+    /// <summary>The deteriorating patient starts to worsen this long after the simulator starts.</summary>
+    public const string DeteriorationOnsetSeconds = "10";
+
     public static ChildSpec Mosquitto(string binary, BrokerFiles broker) =>
         new("mosquitto", binary, ["-c", broker.Config], ReadyPrefix: null, ct => DemoLayout.IsListeningAsync(broker.Port, ct));
 
@@ -59,6 +62,7 @@ internal static class DemoParts
             "--device-prefix", DemoCohort.DevicePrefix,
             "--deteriorating", cohort.Deteriorating.DeviceId,
             "--deterioration-seconds", settings.DeteriorationSeconds.ToString(CultureInfo.InvariantCulture),
+            "--deterioration-onset", DeteriorationOnsetSeconds,
             "--interval-ms", settings.IntervalMs.ToString(CultureInfo.InvariantCulture),
             "--status-interval", StatusInterval,
         };

@@ -90,6 +90,7 @@ internal sealed class DemoSupervisor : IAsyncDisposable
         }
 
         var broker = DemoBroker.Prepare(_layout);
+        DemoManufacturer.Prepare(_layout);
         Uri? influx = _settings.Influx is null ? null : Commands.Endpoints.HttpBase(_settings.Influx);
         var parts = new List<Task>();
         parts.Add(StartChildAsync(DemoParts.Mosquitto(mosquitto, broker), cancellationToken));
