@@ -113,7 +113,9 @@ public static class FhirResources
     /// <summary>FHIR instant text (UTC, milliseconds).</summary>
     public static string Instant(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private static JsonObject PatientReference(string patientId) => new() { ["reference"] = "Patient/" + patientId };
+    // The edge keys readings by the binding's patient, a reference ("Patient/123"); a bare id is accepted as well.
+    private static JsonObject PatientReference(string patientId) =>
+        new() { ["reference"] = patientId.Contains('/', StringComparison.Ordinal) ? patientId : "Patient/" + patientId };
 
     private static JsonObject Coding(string system, string code, string? display)
     {
