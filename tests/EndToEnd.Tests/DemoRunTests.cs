@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.Globalization;
 using System.Text.Json;
 using PatientStream.Testing;
@@ -10,7 +11,7 @@ namespace PatientStream.EndToEnd.Tests;
 /// The edge agent and ingest are each killed with SIGKILL once mid-run; the demo restarts them and nothing is lost
 /// or duplicated.
 /// </summary>
-public sealed class DemoRunTests
+public sealed class DemoRunTests(ITestOutputHelper log)
 {
     private const int Patients = 5;
     private const int Batches = 160;
@@ -110,6 +111,7 @@ public sealed class DemoRunTests
         Assert.Contains("stopped cleanly", demo.Output, StringComparison.Ordinal);
         Assert.Empty(demo.ProcessesUsingDataDirectory());
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(demo.DataDirectory, "pids")));
+        log.WriteLine(demo.Output);
     }
 
     private static DateTimeOffset EffectiveTime(JsonElement observation) =>
