@@ -70,8 +70,9 @@ public sealed class ClinicalRecordsService : BackgroundService
 public static class ClinicalServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the clinical merge as a hosted service writing through the <see cref="FhirService"/> registered in
-    /// <paramref name="services"/>. Settings are validated here, so a bad configuration stops start-up.
+    /// Adds the clinical merge as a hosted service: Patients are looked up in the <see cref="FhirService"/> registered in
+    /// <paramref name="services"/>, and records are written through the registered <see cref="IFhirWriter"/> if there is
+    /// one, else straight to that service. Settings are validated here, so a bad configuration stops start-up.
     /// </summary>
     public static IServiceCollection AddClinicalRecords(this IServiceCollection services, KafkaOptions kafka, ClinicalOptions clinical)
     {
@@ -81,8 +82,8 @@ public static class ClinicalServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var fhir = sp.GetRequiredService<FhirService>();
-            return new ClinicalRecordsService(kafka, clinical, new FhirServicePatientDirectory(fhir), new FhirServiceWriter(fhir),
-                sp.GetService<ILoggerFactory>());
+            return new ClinicalRecordsService(kafka, clinical, new FhirServicePatientDirectory(fhir),
+                sp.GetService<IFhirWriter>() ?? new FhirServiceWriter(fhir), sp.GetService<ILoggerFactory>());
         });
         services.AddHostedService(sp => sp.GetRequiredService<ClinicalRecordsService>());
         return services;
