@@ -27,6 +27,9 @@ public sealed class DemoRunTests(ITestOutputHelper log)
     private static int ExpectedPoints(int batches) =>
         Enumerable.Range(1, batches).Sum(t => 3 + (t % 30 == 1 ? 3 : 0) + (t % 60 == 1 ? 2 : 0));
 
+    // Device Observations carry the device; the clinic's (merged from the EHR record) do not.
+    private const string DeviceData = "device:missing=false";
+
     private static string PatientId(int index) => $"demo-patient-{index:D4}";
 
     private static string DeviceId(int index) => $"demo-{index:D4}";
@@ -60,13 +63,13 @@ public sealed class DemoRunTests(ITestOutputHelper log)
         int[] consenting = [0, 3, 4];
         foreach (var index in consenting)
         {
-            await Eventually(async () => await apis.CountAsync("Observation", $"subject=Patient/{PatientId(index)}") >= ExpectedObservations(Batches),
+            await Eventually(async () => await apis.CountAsync("Observation", $"subject=Patient/{PatientId(index)}&{DeviceData}") >= ExpectedObservations(Batches),
                 $"Observations of {PatientId(index)}", demo);
             await Eventually(async () => await apis.InfluxPointsAsync(DeviceId(index)) >= ExpectedPoints(Batches), $"InfluxDB points of {DeviceId(index)}", demo);
         }
         foreach (var index in consenting)
         {
-            Assert.Equal(ExpectedObservations(Batches), await apis.CountAsync("Observation", $"subject=Patient/{PatientId(index)}"));
+            Assert.Equal(ExpectedObservations(Batches), await apis.CountAsync("Observation", $"subject=Patient/{PatientId(index)}&{DeviceData}"));
             Assert.Equal(ExpectedPoints(Batches), await apis.InfluxPointsAsync(DeviceId(index)));
         }
 
@@ -82,11 +85,11 @@ public sealed class DemoRunTests(ITestOutputHelper log)
         }
 
         // No consent: nothing leaves the edge.
-        Assert.Equal(0, await apis.CountAsync("Observation", $"subject=Patient/{PatientId(1)}"));
+        Assert.Equal(0, await apis.CountAsync("Observation", $"subject=Patient/{PatientId(1)}&{DeviceData}"));
         Assert.Equal(0, await apis.InfluxPointsAsync(DeviceId(1)));
 
         // Withdrawal: data before it arrived, data after it (plus the change-feed interval) did not.
-        var withdrawing = await apis.SearchAsync("Observation", $"subject=Patient/{PatientId(2)}");
+        var withdrawing = await apis.SearchAsync("Observation", $"subject=Patient/{PatientId(2)}&{DeviceData}");
         Assert.NotEmpty(withdrawing);
         Assert.True(withdrawing.Count < ExpectedObservations(Batches), $"{withdrawing.Count} Observations of the withdrawing patient");
         var latest = withdrawing.Max(EffectiveTime);
@@ -97,8 +100,17 @@ public sealed class DemoRunTests(ITestOutputHelper log)
             "a high-band RiskAssessment", demo);
         Assert.True(await apis.CountAsync("Flag", $"subject=Patient/{PatientId(0)}") > 0, "no alert Flag for the deteriorating patient");
 
+        // The EHR record of every patient, consenting or not, merged onto the Patient the device is bound to.
+        for (var index = 0; index < Patients; index++)
+        {
+            var patient = $"Patient/{PatientId(index)}";
+            await Eventually(async () => await apis.CountAsync("Condition", $"subject={patient}") == 1, $"the EHR Condition of {patient}", demo);
+            Assert.Equal(1, await apis.CountAsync("Encounter", $"subject={patient}"));
+            Assert.Equal(1, await apis.CountAsync("Observation", $"subject={patient}&device:missing=true"));
+        }
+
         // The records around the data.
-        var patients = await apis.SearchAsync("Patient", "identifier=urn:oid:2.16.840.1.113883.19.5.99999.1|");
+        var patients = await apis.SearchAsync("Patient", "identifier=urn:patientstream:mrn|");
         Assert.Equal(Patients, patients.Count);
         Assert.Equal(Patients, await apis.CountAsync("Device", "identifier=urn:patientstream:device-id|"));
         Assert.Equal(2 * (Patients - 1), await apis.CountAsync("Consent"));

@@ -35,7 +35,7 @@ internal sealed record DemoPatient(int Index, string PatientId, string Mrn, stri
 /// </summary>
 internal sealed class DemoCohort
 {
-    public const string MrnSystem = "urn:oid:2.16.840.1.113883.19.5.99999.1";
+    public const string MrnSystem = PatientStream.Ingest.Clinical.ClinicalOptions.DefaultMrnSystem;
     public const string DevicePrefix = "demo";
     private const string Clinician = "Practitioner/demo-nurse";
     private static readonly string[] s_given = ["Alex", "Sam", "Robin", "Kim", "Jo", "Chris", "Maria", "Noor", "Lee", "Ana"];

@@ -126,6 +126,8 @@ internal sealed class DemoSupervisor : IAsyncDisposable
             StartChildAsync(DemoParts.Ingest(_settings, _layout, endpoints), cancellationToken),
             StartChildAsync(DemoParts.Analytics(_settings, _layout, endpoints), cancellationToken),
             StartChildAsync(DemoParts.Edge(_settings, _layout, endpoints), cancellationToken)).ConfigureAwait(false);
+        var records = await DemoClinical.PublishAsync(kafka, cohort, cancellationToken).ConfigureAwait(false);
+        Say(string.Create(CultureInfo.InvariantCulture, $"ehr: {records} clinical records (Patient by MRN, Encounter, Condition, clinic weight) sent to ps.clinical.records; ingest merges them onto the bound Patients"));
         var simulator = await StartChildAsync(DemoParts.Simulate(_settings, _layout, endpoints, cohort), cancellationToken).ConfigureAwait(false);
         return new DemoRun(endpoints, cohort, server, progress, simulator);
     }
