@@ -3,7 +3,7 @@ using System.Globalization;
 namespace PatientStream.Host.Demo;
 
 /// <summary>Addresses the demo's parts find each other by.</summary>
-internal sealed record DemoEndpoints(string Kafka, int ServerPort, Uri? Influx, BrokerFiles Broker)
+internal sealed record DemoEndpoints(string Kafka, int ServerPort, Uri Influx, BrokerFiles Broker)
 {
     public Uri Server => new($"http://127.0.0.1:{ServerPort}/");
 
@@ -32,9 +32,8 @@ internal static class DemoParts
 
     public static ChildSpec Ingest(DemoSettings settings, DemoLayout layout, DemoEndpoints endpoints)
     {
-        string[] influx = endpoints.Influx is null ? ["--influx", "none"] : ["--influx", endpoints.Influx.AbsoluteUri];
         return new("ingest", settings.Launcher.FileName,
-            settings.Launcher.Arguments(["ingest", "--kafka", endpoints.Kafka, .. influx, "--data-dir", layout.Server, .. Store(settings)]),
+            settings.Launcher.Arguments(["ingest", "--kafka", endpoints.Kafka, "--influx", endpoints.Influx.AbsoluteUri, "--data-dir", layout.Server, .. Store(settings)]),
             ReadyPrefix: "READY ingest");
     }
 

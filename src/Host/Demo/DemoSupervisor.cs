@@ -91,27 +91,29 @@ internal sealed class DemoSupervisor : IAsyncDisposable
 
         var broker = DemoBroker.Prepare(_layout);
         DemoManufacturer.Prepare(_layout);
-        Uri? influx = _settings.Influx is null ? null : Commands.Endpoints.HttpBase(_settings.Influx);
-        var parts = new List<Task>();
-        parts.Add(StartChildAsync(DemoParts.Mosquitto(mosquitto, broker), cancellationToken));
-        if (influx is null)
+        // Ingest writes InfluxDB and FHIR together and commits offsets only after both, so it needs an InfluxDB.
+        var influxd = _settings.Influx is null
+            ? DemoParts.FindBinary("influxd") ?? throw new DemoStartupException(
+                "InfluxDB (influxd) is not installed: raw series are off, and ingest cannot run without InfluxDB yet. "
+                + "Install it (apt-get install -y influxdb) or give --influx URL.")
+            : null;
+        var parts = new List<Task> { StartChildAsync(DemoParts.Mosquitto(mosquitto, broker), cancellationToken) };
+        Uri influx;
+        if (influxd is null)
         {
-            if (DemoParts.FindBinary("influxd") is { } influxd)
-            {
-                var (config, port) = DemoInflux.Prepare(_layout);
-                influx = new Uri($"http://127.0.0.1:{port}/");
-                parts.Add(StartChildAsync(DemoParts.Influx(influxd, config, influx, _probe), cancellationToken));
-            }
-            else
-            {
-                Say("influxdb: influxd is not installed (apt-get install -y influxdb): raw series are OFF; FHIR Observations are still written");
-            }
+            influx = Commands.Endpoints.HttpBase(_settings.Influx)!;
+        }
+        else
+        {
+            var (config, port) = DemoInflux.Prepare(_layout);
+            influx = new Uri($"http://127.0.0.1:{port}/");
+            parts.Add(StartChildAsync(DemoParts.Influx(influxd, config, influx, _probe), cancellationToken));
         }
         var endpoints = new DemoEndpoints(kafka, _settings.Port, influx, broker);
         parts.Add(StartChildAsync(DemoParts.Serve(_settings, _layout, endpoints), cancellationToken));
         await Task.WhenAll(parts).ConfigureAwait(false);
         Say($"mosquitto: mqtts://{endpoints.BrokerAddress} (client certificates from the device CA, per-device ACL)");
-        Say(influx is null ? "influxdb: off" : $"influxdb: {influx}");
+        Say($"influxdb: {influx}");
         Say($"server: {endpoints.Server} (FHIR at /fhir, consent at /consent/v1, attestation at /attestation/v1)");
 
         var server = new HttpClient { BaseAddress = endpoints.Server, Timeout = TimeSpan.FromSeconds(30) };
