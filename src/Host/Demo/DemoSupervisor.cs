@@ -38,6 +38,7 @@ internal sealed class DemoSupervisor : IAsyncDisposable
         {
             stop.CancelAfter(TimeSpan.FromSeconds(_settings.DurationSeconds));
         }
+        using var stopping = stop.Token.Register(MarkStopping);
         var started = Stopwatch.GetTimestamp();
         DemoRun? run = null;
         var exit = 0;
@@ -132,6 +133,17 @@ internal sealed class DemoSupervisor : IAsyncDisposable
         Say(string.Create(CultureInfo.InvariantCulture, $"ehr: {records} clinical records (Patient by MRN, Encounter, Condition, clinic weight) sent to ps.clinical.records; ingest merges them onto the bound Patients"));
         var simulator = await StartChildAsync(DemoParts.Simulate(_settings, _layout, endpoints, cohort), cancellationToken).ConfigureAwait(false);
         return new DemoRun(endpoints, cohort, server, progress, simulator);
+    }
+
+    private void MarkStopping()
+    {
+        lock (_children)
+        {
+            foreach (var child in _children)
+            {
+                child.MarkStopping();
+            }
+        }
     }
 
     private async Task<SupervisedChild> StartChildAsync(ChildSpec spec, CancellationToken cancellationToken)

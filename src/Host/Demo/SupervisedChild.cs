@@ -25,6 +25,7 @@ internal sealed class DemoStartupException(string message) : Exception(message);
 /// </summary>
 internal sealed class SupervisedChild : IAsyncDisposable
 {
+    private const string SetSid = "/usr/bin/setsid";
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan s_stableAfter = TimeSpan.FromMinutes(1);
     private readonly ChildSpec _spec;
@@ -70,13 +71,20 @@ internal sealed class SupervisedChild : IAsyncDisposable
 
     private Task<int> Launch()
     {
-        var info = new ProcessStartInfo(_spec.FileName)
+        // In a session of its own (setsid execs in place, so the pid stays the child's): a Ctrl-C in the terminal
+        // reaches only the demo, which then stops the parts in order instead of all of them dying at once.
+        var isolated = File.Exists(SetSid);
+        var info = new ProcessStartInfo(isolated ? SetSid : _spec.FileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (isolated)
+        {
+            info.ArgumentList.Add(_spec.FileName);
+        }
         foreach (var argument in _spec.Arguments)
         {
             info.ArgumentList.Add(argument);
@@ -228,6 +236,12 @@ internal sealed class SupervisedChild : IAsyncDisposable
         }
         await probe.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
+
+    /// <summary>
+    /// From now on an exit is expected and not restarted. Called as soon as the demo is asked to stop: a Ctrl-C in a
+    /// terminal reaches the children's process group too, so they may exit before they are told to.
+    /// </summary>
+    public void MarkStopping() => _stopping.Cancel();
 
     /// <summary>SIGTERM, then a kill of the whole tree after <paramref name="grace"/>; returns once the process is gone.</summary>
     public async Task StopAsync(TimeSpan grace)
