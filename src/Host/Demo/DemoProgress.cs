@@ -32,7 +32,10 @@ internal static class StatusLine
 internal sealed record DemoFigures(long Published, long Received, long Forwarded, long Denied, long Observations, long RiskAssessments, long Alerts, long AuditEvents)
 {
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"devices published {Published} | edge received {Received}, forwarded {Forwarded}, denied {Denied} | FHIR Observations {Observations}, RiskAssessments {RiskAssessments}, alerts (Flag) {Alerts}, AuditEvents {AuditEvents}");
+        $"devices published {Published} | edge received {Received}, forwarded {Forwarded}, denied {Denied} | FHIR Observations {Count(Observations)}, RiskAssessments {Count(RiskAssessments)}, alerts (Flag) {Count(Alerts)}, AuditEvents {Count(AuditEvents)}");
+
+    // A count the server did not answer (it may be restarting) is shown as such, not as a number.
+    private static string Count(long value) => value < 0 ? "n/a" : value.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>

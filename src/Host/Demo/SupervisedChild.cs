@@ -32,6 +32,7 @@ internal sealed class SupervisedChild : IAsyncDisposable
     private readonly string _pidFile;
     private readonly StreamWriter _log;
     private readonly Lock _logLock = new();
+    private readonly Lock _launchLock = new();
     private readonly Action<string, string> _onLine;
     private readonly Action<ChildRestart> _onRestart;
     private readonly Action<string, int> _onBack;
@@ -99,7 +100,9 @@ internal sealed class SupervisedChild : IAsyncDisposable
         {
             throw new DemoStartupException($"{_spec.Name}: could not start {_spec.FileName}");
         }
+        var previous = _process;
         _process = process;
+        previous?.Dispose();
         Pid = process.Id;
         File.WriteAllText(_pidFile, Pid.ToString(CultureInfo.InvariantCulture));
         WriteLog($"--- started pid {Pid}: {_spec.FileName} {string.Join(' ', _spec.Arguments)}");
@@ -215,7 +218,16 @@ internal sealed class SupervisedChild : IAsyncDisposable
             startedAt = Stopwatch.GetTimestamp();
             try
             {
-                exited = Launch();
+                // Under the lock StopAsync takes: once it has read the current process, no new incarnation starts.
+                lock (_launchLock)
+                {
+                    if (_stopping.IsCancellationRequested)
+                    {
+                        _finished.TrySetResult();
+                        return;
+                    }
+                    exited = Launch();
+                }
             }
             catch (Exception e) when (e is DemoStartupException or System.ComponentModel.Win32Exception or IOException)
             {
@@ -241,13 +253,23 @@ internal sealed class SupervisedChild : IAsyncDisposable
     /// From now on an exit is expected and not restarted. Called as soon as the demo is asked to stop: a Ctrl-C in a
     /// terminal reaches the children's process group too, so they may exit before they are told to.
     /// </summary>
-    public void MarkStopping() => _stopping.Cancel();
+    public void MarkStopping()
+    {
+        lock (_launchLock)
+        {
+            _stopping.Cancel();
+        }
+    }
 
     /// <summary>SIGTERM, then a kill of the whole tree after <paramref name="grace"/>; returns once the process is gone.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        var process = _process;
+        Process? process;
+        lock (_launchLock)
+        {
+            _stopping.Cancel();
+            process = _process;
+        }
         if (process is not null && !HasExited(process))
         {
             await Signals.TerminateAsync(process.Id).ConfigureAwait(false);
