@@ -39,7 +39,8 @@ public sealed class SimulateCommandTests(PlainMosquitto mosquitto)
 }
 
 /// <summary><c>simulate --ca</c> against the real server and a real Mosquitto with mTLS and the device ACL.</summary>
-public sealed class SimulateOverMutualTlsTests(SimulateEnrollmentSite site) : IClassFixture<SimulateEnrollmentSite>
+[Collection(SimulateEnrollmentSite.Name)]
+public sealed class SimulateOverMutualTlsTests(SimulateEnrollmentSite site)
 {
     private static async Task<List<DeviceBatch>> ReadBatchesAsync(MqttClient watch, int count)
     {
@@ -176,7 +177,8 @@ public sealed class SimulateOverMutualTlsTests(SimulateEnrollmentSite site) : IC
 }
 
 /// <summary>Many devices at once: each enrolls, holds its own mTLS connection and delivers every batch.</summary>
-public sealed class SimulateManyDevicesTests(SimulateEnrollmentSite site) : IClassFixture<SimulateEnrollmentSite>
+[Collection(SimulateEnrollmentSite.Name)]
+public sealed class SimulateManyDevicesTests(SimulateEnrollmentSite site)
 {
     private const int Devices = 300;
     private const int Batches = 3;
@@ -239,7 +241,8 @@ public sealed class SimulateSettingsTests
 }
 
 /// <summary>When <see cref="AttestationEnrollment"/> replaces a stored certificate instead of reusing it.</summary>
-public sealed class AttestationEnrollmentRenewalTests(SimulateEnrollmentSite site) : IClassFixture<SimulateEnrollmentSite>
+[Collection(SimulateEnrollmentSite.Name)]
+public sealed class AttestationEnrollmentRenewalTests(SimulateEnrollmentSite site)
 {
     /// <summary>The real clock moved on by a fixed span, as a simulator restarted hours later sees it.</summary>
     private sealed class LaterClock(TimeSpan ahead) : TimeProvider
