@@ -156,6 +156,21 @@ public sealed class SimulateOverMutualTlsTests(SimulateEnrollmentSite site)
     }
 
     [Fact]
+    public async Task Refusals_carry_the_servers_code_and_only_an_unreachable_server_is_retried()
+    {
+        using var maker = SimulatedManufacturer.LoadOrCreate(site.TrustedMaker);
+        using var enrollment = site.Enrollment(maker);
+
+        var unbound = await Assert.ThrowsAsync<DeviceEnrollmentException>(() => enrollment.EnrollAsync("unbound-0000", CancellationToken.None));
+
+        Assert.Equal(("unbound-0000", "device-not-bound", 403, false), (unbound.DeviceId, unbound.Code, unbound.StatusCode, unbound.IsTransient));
+        using var nowhere = new AttestationEnrollment(
+            new AttestationEnrollmentOptions { Server = new Uri($"http://127.0.0.1:{FreePort.Next()}/"), MaxAttempts = 1 }, maker);
+        var unreachable = await Assert.ThrowsAsync<DeviceEnrollmentException>(() => nowhere.EnrollAsync("unbound-0000", CancellationToken.None));
+        Assert.Equal((DeviceEnrollmentException.Unreachable, (int?)null, true), (unreachable.Code, unreachable.StatusCode, unreachable.IsTransient));
+    }
+
+    [Fact]
     public async Task A_device_publishing_on_another_devices_topic_is_refused_by_the_broker_ACL()
     {
         var options = site.Options("spoof", patients: 3, batches: 3) with { Faults = SimulatorFaults.SpoofedTopic, FaultRate = 1 };
