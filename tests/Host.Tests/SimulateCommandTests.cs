@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
 using PatientStream.EdgeAgent.Simulation;
 using PatientStream.Host.Commands;
@@ -38,7 +39,8 @@ public sealed class SimulateCommandTests(PlainMosquitto mosquitto)
 }
 
 /// <summary><c>simulate --ca</c> against the real server and a real Mosquitto with mTLS and the device ACL.</summary>
-public sealed class SimulateOverMutualTlsTests(SimulateEnrollmentSite site) : IClassFixture<SimulateEnrollmentSite>
+[Collection(SimulateEnrollmentSite.Name)]
+public sealed class SimulateOverMutualTlsTests(SimulateEnrollmentSite site)
 {
     private static async Task<List<DeviceBatch>> ReadBatchesAsync(MqttClient watch, int count)
     {
@@ -154,6 +156,21 @@ public sealed class SimulateOverMutualTlsTests(SimulateEnrollmentSite site) : IC
     }
 
     [Fact]
+    public async Task Refusals_carry_the_servers_code_and_only_an_unreachable_server_is_retried()
+    {
+        using var maker = SimulatedManufacturer.LoadOrCreate(site.TrustedMaker);
+        using var enrollment = site.Enrollment(maker);
+
+        var unbound = await Assert.ThrowsAsync<DeviceEnrollmentException>(() => enrollment.EnrollAsync("unbound-0000", CancellationToken.None));
+
+        Assert.Equal(("unbound-0000", "device-not-bound", 403, false), (unbound.DeviceId, unbound.Code, unbound.StatusCode, unbound.IsTransient));
+        using var nowhere = new AttestationEnrollment(
+            new AttestationEnrollmentOptions { Server = new Uri($"http://127.0.0.1:{FreePort.Next()}/"), MaxAttempts = 1 }, maker);
+        var unreachable = await Assert.ThrowsAsync<DeviceEnrollmentException>(() => nowhere.EnrollAsync("unbound-0000", CancellationToken.None));
+        Assert.Equal((DeviceEnrollmentException.Unreachable, (int?)null, true), (unreachable.Code, unreachable.StatusCode, unreachable.IsTransient));
+    }
+
+    [Fact]
     public async Task A_device_publishing_on_another_devices_topic_is_refused_by_the_broker_ACL()
     {
         var options = site.Options("spoof", patients: 3, batches: 3) with { Faults = SimulatorFaults.SpoofedTopic, FaultRate = 1 };
@@ -175,7 +192,8 @@ public sealed class SimulateOverMutualTlsTests(SimulateEnrollmentSite site) : IC
 }
 
 /// <summary>Many devices at once: each enrolls, holds its own mTLS connection and delivers every batch.</summary>
-public sealed class SimulateManyDevicesTests(SimulateEnrollmentSite site) : IClassFixture<SimulateEnrollmentSite>
+[Collection(SimulateEnrollmentSite.Name)]
+public sealed class SimulateManyDevicesTests(SimulateEnrollmentSite site)
 {
     private const int Devices = 300;
     private const int Batches = 3;
@@ -234,5 +252,75 @@ public sealed class SimulateSettingsTests
 
         Assert.Equal(["sim-0001", "sim-0003"], options.DeterioratingDevices!.Order());
         Assert.Equal((TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(2)), (options.DeteriorationDuration, options.DeteriorationOnset!.Value));
+    }
+}
+
+/// <summary>When <see cref="AttestationEnrollment"/> replaces a stored certificate instead of reusing it.</summary>
+[Collection(SimulateEnrollmentSite.Name)]
+public sealed class AttestationEnrollmentRenewalTests(SimulateEnrollmentSite site)
+{
+    /// <summary>The real clock moved on by a fixed span, as a simulator restarted hours later sees it.</summary>
+    private sealed class LaterClock(TimeSpan ahead) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + ahead;
+    }
+
+    [Fact]
+    public async Task A_certificate_close_to_expiry_is_replaced_by_a_new_enrollment()
+    {
+        await site.BindAsync(["renew-0000"]);
+        using var maker = SimulatedManufacturer.LoadOrCreate(site.TrustedMaker);
+        var options = new AttestationEnrollmentOptions { Server = new Uri(site.Server.BaseUrl), RenewBefore = TimeSpan.FromHours(2) };
+        string firstSerial;
+        using (var today = new AttestationEnrollment(options, maker))
+        {
+            firstSerial = (await today.EnrollAsync("renew-0000", CancellationToken.None)).SerialNumber;
+        }
+
+        // 23 h later the 24 h certificate has 1 h left, less than RenewBefore.
+        using var later = new AttestationEnrollment(options, maker, time: new LaterClock(TimeSpan.FromHours(23)));
+        var renewed = await later.EnrollAsync("renew-0000", CancellationToken.None);
+
+        Assert.NotEqual(firstSerial, renewed.SerialNumber);
+        Assert.Equal(new EnrollmentStats(1, 0, 0), later.Stats);
+        Assert.Equal(new Dictionary<string, int> { ["renew-0000"] = 2 }, await site.IssuedCertificatesAsync("renew"));
+        using var stored = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(site.TrustedMaker, "devices", "renew-0000", "device.crt.pem")));
+        Assert.Equal(renewed.SerialNumber, stored.SerialNumber);
+    }
+
+    [Fact]
+    public async Task A_certificate_from_another_sites_device_CA_is_replaced_by_enrolling_at_this_site()
+    {
+        await site.BindAsync(["moved-0000"]);
+        using var maker = SimulatedManufacturer.LoadOrCreate(site.TrustedMaker);
+        using var otherSite = new TempFolder("other-site");
+        Directory.CreateDirectory(otherSite.Combine("manufacturer-roots"));
+        await File.WriteAllTextAsync(otherSite.Combine("manufacturer-roots", "simulated.pem"), maker.RootCertificatePem);
+        var other = new ServerSettings(FreePort.Next(), otherSite.Path, "sqlite", null);
+        await using (var server = ServerHost.Build(other))
+        {
+            await server.StartAsync();
+            using var http = new HttpClient { BaseAddress = new Uri(other.BaseUrl) };
+            using (var bound = await http.PutAsJsonAsync(new Uri("/consent/v1/devices/moved-0000/binding", UriKind.Relative),
+                new { patient = "Patient/p-moved", clinician = "Practitioner/dr-other" }))
+            {
+                Assert.True(bound.IsSuccessStatusCode);
+            }
+            using var there = new AttestationEnrollment(new AttestationEnrollmentOptions { Server = new Uri(other.BaseUrl) }, maker);
+            await there.EnrollAsync("moved-0000", CancellationToken.None);
+            await server.StopAsync();
+        }
+
+        using var here = site.Enrollment(maker);
+        var certificate = await here.EnrollAsync("moved-0000", CancellationToken.None);
+
+        Assert.Equal(new EnrollmentStats(1, 0, 0), here.Stats);
+        Assert.Equal(new Dictionary<string, int> { ["moved-0000"] = 1 }, await site.IssuedCertificatesAsync("moved"));
+        using var siteCa = X509Certificate2.CreateFromPem(await site.Http.GetStringAsync(new Uri("/attestation/v1/ca", UriKind.Relative)));
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(siteCa);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        Assert.True(chain.Build(certificate));
     }
 }

@@ -16,6 +16,8 @@ namespace PatientStream.Host.Tests;
 /// </summary>
 public sealed class SimulateEnrollmentSite : IAsyncLifetime, IDisposable
 {
+    public const string Name = "simulate enrollment site";
+
     private readonly TempFolder _folder = new("simulate-enroll");
     private WebApplication? _server;
 
@@ -140,3 +142,7 @@ public sealed class SimulateEnrollmentSite : IAsyncLifetime, IDisposable
 
     public void Dispose() => _folder.Dispose();
 }
+
+/// <summary>One site for every enrollment test class: they run one after the other on it.</summary>
+[CollectionDefinition(SimulateEnrollmentSite.Name)]
+public sealed class SimulateEnrollmentSites : ICollectionFixture<SimulateEnrollmentSite>;

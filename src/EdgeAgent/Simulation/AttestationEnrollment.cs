@@ -98,7 +98,7 @@ public sealed class AttestationEnrollment : IDeviceEnrollment, IDisposable
         catch (DeviceEnrollmentException e)
         {
             Interlocked.Increment(ref _failed);
-            _logger.LogWarning("Enrollment of device {DeviceId} failed: {Code}", deviceId, e.Code);
+            _logger.LogDebug("Enrollment of device {DeviceId} failed: {Code}", deviceId, e.Code);
             throw;
         }
         finally

@@ -142,7 +142,8 @@ public sealed class DeviceSimulator
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
-        catch (Exception e) when (e is DeviceEnrollmentException or MqttConnectionException or IOException or SocketException or AuthenticationException)
+        catch (Exception e) when (e is DeviceEnrollmentException or MqttConnectionException or MqttProtocolException or IOException or SocketException
+            or AuthenticationException or TimeoutException)
         {
             // One device that cannot enroll or connect must not stop the others: it is counted and reported.
             Interlocked.Increment(ref _failed);

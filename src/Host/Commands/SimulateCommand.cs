@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using PatientStream.EdgeAgent.Simulation;
@@ -229,7 +230,16 @@ internal static class SimulateCommand
             return 1;
         }
         using var manufacturer = loaded;
-        var options = settings.Options();
+        SimulatorOptions options;
+        try
+        {
+            options = settings.Options();
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"simulate: --ca {settings.Ca}: not a readable PEM certificate ({e.Message})").ConfigureAwait(false);
+            return 1;
+        }
         using var enrollment = manufacturer is null ? null : new AttestationEnrollment(
             new AttestationEnrollmentOptions { Server = Endpoints.HttpBase(settings.Attest)!, MaxConcurrency = settings.EnrollConcurrency },
             manufacturer, logger: loggers.CreateLogger<AttestationEnrollment>());
