@@ -91,13 +91,14 @@ public sealed record ClinicalConditionCodes
     }
 
     private static IEnumerable<(string System, string Code)> Codings(JsonObject condition) =>
-        (condition["code"]?["coding"] as JsonArray ?? [])
+        ((condition["code"] as JsonObject)?["coding"] as JsonArray ?? [])
             .OfType<JsonObject>()
             .Select(c => (System: Text(c["system"]), Code: Text(c["code"])))
             .Where(c => c.System is not null && c.Code is not null)
             .Select(c => (c.System!, c.Code!.Trim()));
 
-    private static string? FirstCode(JsonNode? concept) => Text(concept?["coding"]?[0]?["code"]);
+    private static string? FirstCode(JsonNode? concept) =>
+        ((concept as JsonObject)?["coding"] as JsonArray)?.OfType<JsonObject>().Select(c => Text(c["code"])).FirstOrDefault(c => c is not null);
 
     private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }

@@ -55,9 +55,9 @@ public sealed class ClinicalContextHandler(ActorRuntime<PatientInput> runtime, C
                 continue;
             }
             var conditions = (bundle["entry"] as JsonArray ?? [])
-                .Select(e => e?["resource"] as JsonObject)
-                .Where(r => r?["resourceType"]?.GetValueKind() == JsonValueKind.String && r["resourceType"]!.GetValue<string>() == "Condition")
-                .Select(r => r!)
+                .Select(e => (e as JsonObject)?["resource"] as JsonObject)
+                .OfType<JsonObject>()
+                .Where(r => r["resourceType"] is JsonValue type && type.TryGetValue<string>(out var name) && name == "Condition")
                 .ToList();
             if (conditions.Count == 0)
             {
@@ -93,8 +93,8 @@ public sealed class ClinicalContextHandler(ActorRuntime<PatientInput> runtime, C
     {
         try
         {
-            return JsonNode.Parse(record.Value) is JsonObject o && o["resourceType"]?.GetValueKind() == JsonValueKind.String
-                && o["resourceType"]!.GetValue<string>() == "Bundle" ? o : null;
+            return JsonNode.Parse(record.Value) is JsonObject o && o["resourceType"] is JsonValue type && type.TryGetValue<string>(out var name)
+                && name == "Bundle" ? o : null;
         }
         catch (JsonException)
         {

@@ -141,14 +141,15 @@ internal sealed class AnalyticsService(AnalyticsSettings settings, KafkaOptions 
     /// </summary>
     private async Task<string?> ResolvePatientAsync(JsonObject bundle, CancellationToken cancellationToken)
     {
-        var resources = (bundle["entry"] as JsonArray ?? []).Select(e => e?["resource"] as JsonObject).OfType<JsonObject>().ToList();
+        static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+        var resources = (bundle["entry"] as JsonArray ?? []).Select(e => (e as JsonObject)?["resource"] as JsonObject).OfType<JsonObject>().ToList();
         var identifiers = resources
-            .Where(r => (string?)r["resourceType"] == "Patient")
+            .Where(r => Text(r["resourceType"]) == "Patient")
             .SelectMany(r => r["identifier"] as JsonArray ?? [])
-            .Concat(resources.Select(r => r["subject"]?["identifier"] ?? r["patient"]?["identifier"]))
+            .Concat(resources.Select(r => (r["subject"] as JsonObject)?["identifier"] ?? (r["patient"] as JsonObject)?["identifier"]))
             .OfType<JsonObject>()
-            .Select(i => ((string?)i["system"], (string?)i["value"]))
-            .Where(i => !string.IsNullOrEmpty(i.Item1) && !string.IsNullOrEmpty(i.Item2))
+            .Select(i => (System: Text(i["system"]), Value: Text(i["value"])))
+            .Where(i => !string.IsNullOrEmpty(i.System) && !string.IsNullOrEmpty(i.Value))
             .Distinct();
         var found = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (system, value) in identifiers)

@@ -30,7 +30,7 @@ internal sealed record IngestSettings(string Kafka, string Influx, string Influx
         {
             yield return "--influx-db must name a database.";
         }
-        if (!Uri.TryCreate(MrnSystem, UriKind.Absolute, out _) || MrnSystem.Any(char.IsWhiteSpace))
+        if (!ClinicalOptionsValidator.IsAbsoluteUri(MrnSystem))
         {
             yield return $"--mrn-system must be an absolute URI such as urn:oid:1.2.3 or https://hospital.example/mrn, not '{MrnSystem}'.";
         }

@@ -120,7 +120,7 @@ internal static class ClinicalBundleReader
 
     private static string SourceOf(JsonObject bundle, ClinicalOptions options)
     {
-        var source = ClinicalReferences.Text(bundle["meta"]?["source"]);
+        var source = ClinicalReferences.Text((bundle["meta"] as JsonObject)?["source"]);
         if (!ClinicalOptionsValidator.IsAbsoluteUri(source))
         {
             return options.DefaultSource;

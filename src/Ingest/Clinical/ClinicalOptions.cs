@@ -81,6 +81,8 @@ public sealed class ClinicalOptionsValidator : IValidateOptions<ClinicalOptions>
         return result.Failed ? throw new OptionsValidationException(nameof(ClinicalOptions), typeof(ClinicalOptions), result.Failures) : options;
     }
 
-    internal static bool IsAbsoluteUri(string? value) =>
-        !string.IsNullOrWhiteSpace(value) && !value.Any(char.IsWhiteSpace) && Uri.TryCreate(value, UriKind.Absolute, out _);
+    /// <summary>An absolute URI with a scheme (urn:oid:1.2.3, https://...): a bare path does not name a code system.</summary>
+    public static bool IsAbsoluteUri(string? value) =>
+        !string.IsNullOrWhiteSpace(value) && value.IndexOf(':', StringComparison.Ordinal) > 0 && !value.Any(char.IsWhiteSpace)
+        && Uri.TryCreate(value, UriKind.Absolute, out _);
 }

@@ -77,6 +77,19 @@ public sealed class ClinicalContextHandlerTests
         Assert.Equal(0, handler.Contexts);
     }
 
+    [Fact]
+    public async Task Malformed_entries_and_codes_are_ignored_rather_than_failing_the_batch()
+    {
+        await using var patient = await ActorPath.StartAsync();
+        var value = """{"resourceType":"Bundle","type":"collection","entry":[42,{"resource":{"resourceType":"Condition","code":"x","clinicalStatus":{"coding":{}}}}]}""";
+        var handler = patient.Handler();
+
+        var outcome = await handler.HandleAsync([new KafkaRecord("t", 0, 1, "MRN-1", Encoding.UTF8.GetBytes(value), s_t0)], CancellationToken.None);
+
+        Assert.Empty(outcome.Rejected);
+        Assert.Equal(1, handler.Contexts);
+    }
+
     [Theory]
     [InlineData(ClinicalConditionCodes.Snomed, "426896000", null, ConditionFinding.Present, ConditionFinding.NotMentioned)]
     [InlineData(ClinicalConditionCodes.Icd10, "J96.01", null, ConditionFinding.Present, ConditionFinding.NotMentioned)]

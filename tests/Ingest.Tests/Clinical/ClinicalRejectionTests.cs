@@ -17,6 +17,7 @@ public sealed class ClinicalRejectionTests
         { Bundle("42"), ClinicalRejectCodes.InvalidEntry },
         { Bundle("""{"resource":{"id":"x"}}"""), ClinicalRejectCodes.InvalidEntry },
         { Bundle(), ClinicalRejectCodes.NoPatient },
+        { """{"resourceType":"Bundle","type":"collection","meta":"not an object","entry":[{"resource":{"resourceType":"Condition","id":"c","subject":"x"}}]}""", ClinicalRejectCodes.NoPatient },
         { Bundle("""{"resource":{"resourceType":"Practitioner","id":"dr"}}"""), ClinicalRejectCodes.NoPatient },
         { Bundle("""{"resource":{"resourceType":"Patient","id":"a","identifier":[{"system":"urn:other","value":"1"}]}}"""), ClinicalRejectCodes.NoMrn },
         { Conditions("""{"reference":"Patient/ehr-1"}"""), ClinicalRejectCodes.NoMrn },
