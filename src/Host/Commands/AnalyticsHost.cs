@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,9 @@ internal sealed record AnalyticsSettings(string Kafka, string DataDirectory, str
     public string ReadingsTopic { get; init; } = KafkaTopics.ReadingsRaw;
     public string AlertsTopic { get; init; } = KafkaTopics.Alerts;
     public string DeadLetterTopic { get; init; } = KafkaTopics.ReadingsDlq;
+
+    /// <summary>EHR records whose Conditions become the patients' clinical context (group <see cref="GroupId"/>-clinical).</summary>
+    public string ClinicalTopic { get; init; } = KafkaTopics.ClinicalRecords;
 
     /// <summary>How often live patients are told the time, so a silent device is noticed without new data.</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromMinutes(1);
@@ -63,7 +67,8 @@ internal static class AnalyticsHost
 
 /// <summary>
 /// The consumer group on the raw readings whose handler is the actor runtime; each patient's actor scores NEWS2,
-/// trends and device quality and writes RiskAssessments and Flags to FHIR, then alert records to Kafka.
+/// trends and device quality and writes RiskAssessments and Flags to FHIR, then alert records to Kafka. A second
+/// group reads the EHR records and gives the actors their clinical context (<see cref="ClinicalContextHandler"/>).
 /// </summary>
 internal sealed class AnalyticsService(AnalyticsSettings settings, KafkaOptions kafka, FhirService fhir, ILoggerFactory loggers) : BackgroundService
 {
@@ -103,11 +108,20 @@ internal sealed class AnalyticsService(AnalyticsSettings settings, KafkaOptions 
             {
                 DeadLetterTopic = settings.DeadLetterTopic,
             }, handler, producer, loggers.CreateLogger<ConsumerLoop>());
+            var clinicalLoop = new ConsumerLoop(kafka, new ConsumerLoopOptions($"{settings.GroupId}-clinical", [settings.ClinicalTopic], KafkaDeadLetters.Stage)
+            {
+                DeadLetterTopic = settings.DeadLetterTopic,
+            }, new ClinicalContextHandler(runtime, ResolvePatientAsync, StoredConditionsAsync), producer, loggers.CreateLogger<ConsumerLoop>());
             using var ticking = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var ticker = new ClockTicker(runtime, settings.TickInterval, logger: loggers.CreateLogger<ClockTicker>()).RunAsync(ticking.Token);
+            var readings = loop.RunAsync(ticking.Token);
+            var clinical = clinicalLoop.RunAsync(ticking.Token);
             try
             {
-                await loop.RunAsync(stoppingToken).ConfigureAwait(false);
+                // Either loop failing stops the other: the host then stops with the failure.
+                await Task.WhenAny(readings, clinical).ConfigureAwait(false);
+                await ticking.CancelAsync().ConfigureAwait(false);
+                await Task.WhenAll(readings, clinical).ConfigureAwait(false);
             }
             finally
             {
@@ -119,6 +133,37 @@ internal sealed class AnalyticsService(AnalyticsSettings settings, KafkaOptions 
             }
         }
     }
+
+    /// <summary>
+    /// The actor key (<c>Patient/id</c>, as device bindings name patients) of the Patient in the store that carries an
+    /// identifier of the record's Patient, or of its patients' logical references. Any identifier system matches, so
+    /// this needs no MRN setting; null when none or several Patients match.
+    /// </summary>
+    private async Task<string?> ResolvePatientAsync(JsonObject bundle, CancellationToken cancellationToken)
+    {
+        static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+        var resources = (bundle["entry"] as JsonArray ?? []).Select(e => (e as JsonObject)?["resource"] as JsonObject).OfType<JsonObject>().ToList();
+        var identifiers = resources
+            .Where(r => Text(r["resourceType"]) == "Patient")
+            .SelectMany(r => r["identifier"] as JsonArray ?? [])
+            .Concat(resources.Select(r => (r["subject"] as JsonObject)?["identifier"] ?? (r["patient"] as JsonObject)?["identifier"]))
+            .OfType<JsonObject>()
+            .Select(i => (System: Text(i["system"]), Value: Text(i["value"])))
+            .Where(i => !string.IsNullOrEmpty(i.System) && !string.IsNullOrEmpty(i.Value))
+            .Distinct();
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (system, value) in identifiers)
+        {
+            var token = $"{system!.Replace(",", "\\,", StringComparison.Ordinal)}|{value!.Replace(",", "\\,", StringComparison.Ordinal)}";
+            var matches = await fhir.SearchAsync("Patient", [new("identifier", token), new("_count", "2")], strict: true, cancellationToken).ConfigureAwait(false);
+            found.UnionWith(matches.Page.Matches.Select(m => m.Id));
+        }
+        return found.Count == 1 ? $"Patient/{found.Single()}" : null;
+    }
+
+    private async Task<IReadOnlyList<JsonObject>> StoredConditionsAsync(string patientKey, CancellationToken cancellationToken) =>
+        (await fhir.SearchAsync("Condition", [new("patient", patientKey), new("_count", "1000")], strict: true, cancellationToken).ConfigureAwait(false))
+            .MatchResources();
 
     /// <summary>Passes everything on and completes a signal on the first partition assignment.</summary>
     private sealed class AssignmentSignal(IRecordBatchHandler inner, TaskCompletionSource assigned) : IRecordBatchHandler
