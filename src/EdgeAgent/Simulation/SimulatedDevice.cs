@@ -33,8 +33,10 @@ public sealed class SimulatedDevice
         _otherDevice = otherDevice;
         var seed = HashCode.Combine(options.Seed, index);
         _random = new Random(seed);
-        var deteriorates = _random.NextDouble() < options.DeterioratingShare;
-        Physiology = new PatientPhysiology(seed, deteriorates, options.DeteriorationDuration);
+        // Drawn even when the devices are named, so the rest of the device's random sequence stays the same.
+        var drawn = _random.NextDouble() < options.DeterioratingShare;
+        var deteriorates = options.DeterioratingDevices is { } named ? named.Contains(deviceId) : drawn;
+        Physiology = new PatientPhysiology(seed, deteriorates, options.DeteriorationDuration, options.DeteriorationOnset);
         _ecg = options.Ecg ? new EcgSynthesizer(seed) : null;
     }
 

@@ -35,8 +35,14 @@ public sealed record SimulatorOptions
     /// <summary>Adds a 250 Hz ECG waveform to every batch.</summary>
     public bool Ecg { get; init; }
 
-    /// <summary>Share of patients who deteriorate during the run.</summary>
+    /// <summary>Share of patients who deteriorate during the run (ignored when <see cref="DeterioratingDevices"/> is set).</summary>
     public double DeterioratingShare { get; init; } = 0.1;
+
+    /// <summary>When set, exactly these devices' patients deteriorate and every other patient stays well.</summary>
+    public IReadOnlySet<string>? DeterioratingDevices { get; init; }
+
+    /// <summary>Time from start until a deteriorating patient starts to worsen; null draws 10–60 s per patient.</summary>
+    public TimeSpan? DeteriorationOnset { get; init; }
 
     /// <summary>How long a deteriorating patient takes from well to fully deteriorated.</summary>
     public TimeSpan DeteriorationDuration { get; init; } = TimeSpan.FromMinutes(10);
@@ -67,6 +73,7 @@ public sealed record SimulatorOptions
         Check(BatchesPerDevice >= 0, nameof(BatchesPerDevice), "must not be negative.");
         Check(DeterioratingShare is >= 0 and <= 1, nameof(DeterioratingShare), "must be 0..1.");
         Check(DeteriorationDuration > TimeSpan.Zero, nameof(DeteriorationDuration), "must be positive.");
+        Check(DeteriorationOnset is null || DeteriorationOnset >= TimeSpan.Zero, nameof(DeteriorationOnset), "must not be negative.");
         Check(FaultRate is >= 0 and <= 1, nameof(FaultRate), "must be 0..1.");
     }
 }

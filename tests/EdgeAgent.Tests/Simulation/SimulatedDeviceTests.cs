@@ -64,6 +64,25 @@ public sealed class SimulatedDeviceTests
     }
 
     [Fact]
+    public void Named_deteriorating_devices_are_exactly_the_ones_that_deteriorate_from_the_chosen_onset()
+    {
+        var options = new SimulatorOptions
+        {
+            DeterioratingShare = 1, DeterioratingDevices = new HashSet<string> { "sim-0002" },
+            DeteriorationOnset = TimeSpan.FromSeconds(5), DeteriorationDuration = TimeSpan.FromSeconds(20),
+        };
+        var devices = Enumerable.Range(0, 4).Select(i => new SimulatedDevice($"sim-{i:D4}", i, options, null)).ToList();
+
+        Assert.Equal(["sim-0002"], devices.Where(d => d.Physiology.Deteriorates).Select(d => d.DeviceId));
+        var patient = devices[2].Physiology;
+        Assert.Equal(TimeSpan.FromSeconds(5), patient.DeteriorationOnset);
+        Run(devices[2], 5);
+        Assert.Equal(0, patient.Severity);
+        Run(devices[2], 25);
+        Assert.Equal(1, patient.Severity);
+    }
+
+    [Fact]
     public void Fault_names_parse_and_unknown_ones_are_refused_with_the_valid_list()
     {
         Assert.Equal(SimulatorFaults.Duplicates | SimulatorFaults.SpoofedTopic, SimulatorFaultNames.Parse("duplicates, spoofed-topic"));
