@@ -176,6 +176,12 @@ public sealed class AuditTrail(IConsentRecords records, TimeProvider clock)
 
     private static void Detail(JsonObject entity, string type, string value)
     {
+        // FHIR forbids empty strings: a detail with nothing to say (a device revoked before any certificate) is left out.
+        if (value.Length == 0)
+        {
+            return;
+        }
+
         if (entity["detail"] is not JsonArray details)
         {
             details = [];

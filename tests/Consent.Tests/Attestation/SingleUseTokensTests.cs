@@ -1,4 +1,5 @@
 using PatientStream.Consent.Attestation;
+using PatientStream.Testing;
 
 namespace PatientStream.Consent.Tests.Attestation;
 

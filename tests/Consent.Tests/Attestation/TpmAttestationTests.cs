@@ -36,12 +36,14 @@ public sealed class SoftwareTpmPair : IAsyncLifetime
     }
 }
 
-public sealed class TpmAttestationTests(SoftwareTpmPair tpms) : IClassFixture<SoftwareTpmPair>, IDisposable
+public sealed class TpmAttestationTests(SoftwareTpmPair tpms) : IClassFixture<SoftwareTpmPair>, IAsyncLifetime
 {
-    private readonly EnrollmentHarness _h = new();
+    private EnrollmentHarness _h = null!;
     private readonly SoftwareTpmPair _tpms = tpms;
 
-    public void Dispose() => _h.Dispose();
+    public async Task InitializeAsync() => _h = await EnrollmentHarness.CreateAsync();
+
+    public async Task DisposeAsync() => await _h.DisposeAsync();
 
     private TpmAttestor Attestor() => new(_h.Enrollment, new AttestationOptions(), _h.Clock);
 
@@ -66,7 +68,7 @@ public sealed class TpmAttestationTests(SoftwareTpmPair tpms) : IClassFixture<So
 
         using var certificate = X509Certificate2.CreateFromPem(issued.CertificatePem);
         Assert.Equal("dev-tpm", _h.Ca.VerifyOperational(certificate));
-        Assert.Equal("0", Assert.Single(_h.Records.AuditOf("attestation-tpm"))["outcome"]!.GetValue<string>());
+        Assert.Equal("0", Assert.Single((await _h.Store.AuditOfAsync("attestation-tpm")))["outcome"]!.GetValue<string>());
     }
 
     [Fact]
@@ -87,7 +89,7 @@ public sealed class TpmAttestationTests(SoftwareTpmPair tpms) : IClassFixture<So
         var error = await Assert.ThrowsAsync<AttestationException>(() =>
             attestor.ActivateAsync(new TpmActivationRequest(challenge.ChallengeId, Proof(guess, challenge.ChallengeId, csr), csr), CancellationToken.None));
         Assert.Equal(AttestationError.TpmCredentialMismatch, error.Error);
-        AssertAudited(error);
+        await AssertAudited(error);
     }
 
     [Fact]
@@ -96,7 +98,7 @@ public sealed class TpmAttestationTests(SoftwareTpmPair tpms) : IClassFixture<So
         var error = await Assert.ThrowsAsync<AttestationException>(() => Attestor().ChallengeAsync(Request(_tpms.DeviceEk, _tpms.DeviceAk), CancellationToken.None));
 
         Assert.Equal(AttestationError.TpmEndorsementKeyUnknown, error.Error);
-        AssertAudited(error);
+        await AssertAudited(error);
     }
 
     [Fact]
@@ -108,7 +110,7 @@ public sealed class TpmAttestationTests(SoftwareTpmPair tpms) : IClassFixture<So
         var error = await Assert.ThrowsAsync<AttestationException>(() => attestor.ChallengeAsync(Request(_tpms.DeviceEk, _tpms.DeviceEk), CancellationToken.None));
 
         Assert.Equal(AttestationError.TpmAttestationKeyInvalid, error.Error);
-        AssertAudited(error);
+        await AssertAudited(error);
     }
 
     [Fact]
@@ -125,12 +127,12 @@ public sealed class TpmAttestationTests(SoftwareTpmPair tpms) : IClassFixture<So
 
         var unbound = await Assert.ThrowsAsync<AttestationException>(() => attestor.ActivateAsync(answer, CancellationToken.None));
         Assert.Equal(AttestationError.DeviceNotBound, unbound.Error);
-        AssertAudited(unbound);
+        await AssertAudited(unbound);
 
         await _h.Devices.BindToPatientAsync("dev-tpm", "Patient/123", "Practitioner/dr-a", CancellationToken.None);
         var replay = await Assert.ThrowsAsync<AttestationException>(() => attestor.ActivateAsync(answer, CancellationToken.None));
         Assert.Equal(AttestationError.NonceReplayed, replay.Error);
-        AssertAudited(replay);
+        await AssertAudited(replay);
     }
 
     [Fact]
@@ -147,9 +149,9 @@ public sealed class TpmAttestationTests(SoftwareTpmPair tpms) : IClassFixture<So
         Assert.True(ek.Has(TpmPublic.Restricted | TpmPublic.Decrypt));
     }
 
-    private void AssertAudited(AttestationException error)
+    private async Task AssertAudited(AttestationException error)
     {
-        var audit = _h.Records.AuditOf("attestation-tpm").Last();
+        var audit = (await _h.Store.AuditOfAsync("attestation-tpm"))[^1];
         Assert.Equal("4", audit["outcome"]!.GetValue<string>());
         Assert.Contains($"\"valueString\":\"{error.Code}\"", audit.ToJsonString(), StringComparison.Ordinal);
     }

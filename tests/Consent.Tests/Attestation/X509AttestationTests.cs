@@ -5,11 +5,13 @@ using PatientStream.Consent.Tests.Fixtures;
 
 namespace PatientStream.Consent.Tests.Attestation;
 
-public sealed class X509AttestationTests : IDisposable
+public sealed class X509AttestationTests : IAsyncLifetime
 {
-    private readonly EnrollmentHarness _h = new();
+    private EnrollmentHarness _h = null!;
 
-    public void Dispose() => _h.Dispose();
+    public async Task InitializeAsync() => _h = await EnrollmentHarness.CreateAsync();
+
+    public async Task DisposeAsync() => await _h.DisposeAsync();
 
     [Fact]
     public async Task Bound_device_with_a_manufacturer_certificate_gets_an_operational_certificate()
@@ -24,9 +26,9 @@ public sealed class X509AttestationTests : IDisposable
         using var certificate = X509Certificate2.CreateFromPem(issued.CertificatePem);
         Assert.Equal("dev-1", certificate.GetNameInfo(X509NameType.SimpleName, false));
         Assert.Equal("dev-1", _h.Ca.VerifyOperational(certificate));
-        var attempt = Assert.Single(_h.Records.AuditOf("attestation-x509"));
+        var attempt = Assert.Single((await _h.Store.AuditOfAsync("attestation-x509")));
         Assert.Equal("0", attempt["outcome"]!.GetValue<string>());
-        var issuance = Assert.Single(_h.Records.AuditOf("certificate-issued"));
+        var issuance = Assert.Single((await _h.Store.AuditOfAsync("certificate-issued")));
         Assert.Contains(issued.Serial, issuance.ToJsonString(), StringComparison.Ordinal);
     }
 
@@ -102,7 +104,7 @@ public sealed class X509AttestationTests : IDisposable
 
         Assert.Equal(expected, error.Error);
         Assert.False(string.IsNullOrWhiteSpace(error.Message));
-        var audit = _h.Records.AuditOf("attestation-x509").Last();
+        var audit = (await _h.Store.AuditOfAsync("attestation-x509"))[^1];
         Assert.Equal("4", audit["outcome"]!.GetValue<string>());
         Assert.Contains($"\"valueString\":\"{AttestationException.ToCode(expected)}\"", audit.ToJsonString(), StringComparison.Ordinal);
     }
@@ -126,7 +128,7 @@ public sealed class X509AttestationTests : IDisposable
 
         Assert.NotEqual(first.Serial, renewed.Serial);
         Assert.Equal(_h.Clock.GetUtcNow().AddHours(24), renewed.NotAfter);
-        Assert.Equal(2, _h.Records.AuditOf("certificate-issued").Count());
+        Assert.Equal(2, (await _h.Store.AuditOfAsync("certificate-issued")).Count);
     }
 
     [Fact]
@@ -142,6 +144,6 @@ public sealed class X509AttestationTests : IDisposable
             _h.Enrollment.RenewAsync(new RenewalRequest(first.CertificatePem, nonce, EnrollmentHarness.Sign(stranger, nonce, csr), csr), CancellationToken.None));
 
         Assert.Equal(AttestationError.WrongSignature, error.Error);
-        Assert.Equal("4", _h.Records.AuditOf("attestation-renewal").Last()["outcome"]!.GetValue<string>());
+        Assert.Equal("4", (await _h.Store.AuditOfAsync("attestation-renewal"))[^1]["outcome"]!.GetValue<string>());
     }
 }

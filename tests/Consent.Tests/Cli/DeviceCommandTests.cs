@@ -32,10 +32,10 @@ public sealed class DeviceCommandTests : ConsentServerTest
         Assert.Equal(0, await Run("device", "unbind", "dev-1", "--clinician", "Practitioner/dr-a"));
         Assert.Equal(0, await Run("device", "revoke", "dev-1", "--reason", "lost", "--by", "Practitioner/dr-a"));
 
-        Assert.Single(Records.AuditOf("device-bound"));
-        Assert.Single(Records.AuditOf("device-unbound"));
-        Assert.Single(Records.AuditOf("certificate-revoked"));
-        Assert.Equal("inactive", (await Records.FindDeviceAsync("dev-1", CancellationToken.None))!.Value.GetProperty("status").GetString());
+        Assert.Single((await Store.AuditOfAsync("device-bound")));
+        Assert.Single((await Store.AuditOfAsync("device-unbound")));
+        Assert.Single((await Store.AuditOfAsync("certificate-revoked")));
+        Assert.Equal("inactive", (await Store.Records.FindDeviceAsync("dev-1", CancellationToken.None))!.Value.GetProperty("status").GetString());
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using PatientStream.Testing;
+using PatientStream.Testing.Records;
 
 namespace PatientStream.Consent.Tests.Fixtures;
 
@@ -7,7 +8,8 @@ public abstract class ConsentServerTest : IAsyncLifetime, IDisposable
 {
     protected TempFolder Dir { get; } = new("consent");
 
-    protected RecordedConsentRecords Records { get; } = new();
+    /// <summary>The FHIR store behind the service: Consents go in, AuditEvents come out.</summary>
+    protected ConsentRecordsStore Store { get; private set; } = null!;
 
     protected ManualClock Clock { get; } = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
 
@@ -23,7 +25,8 @@ public abstract class ConsentServerTest : IAsyncLifetime, IDisposable
 
     public virtual async Task InitializeAsync()
     {
-        Server = await ConsentServer.StartAsync(Records, Clock, Dir.Combine("ca"), ManufacturerRoots);
+        Store = await ConsentRecordsStore.OpenAsync();
+        Server = await ConsentServer.StartAsync(Store.Records, Clock, Dir.Combine("ca"), ManufacturerRoots);
         Http = Server.Client(Handler);
     }
 
@@ -31,6 +34,7 @@ public abstract class ConsentServerTest : IAsyncLifetime, IDisposable
     {
         Http.Dispose();
         await Server.DisposeAsync();
+        await Store.DisposeAsync();
     }
 
     public void Dispose()

@@ -4,23 +4,30 @@ using PatientStream.Consent.Audit;
 using PatientStream.Consent.Ca;
 using PatientStream.Consent.Devices;
 using PatientStream.Testing;
+using PatientStream.Testing.Records;
 
 namespace PatientStream.Consent.Tests.Fixtures;
 
-/// <summary>A device CA, registry, audit trail and enrollment service over a temp folder and a hand-moved clock.</summary>
-public sealed class EnrollmentHarness : IDisposable
+/// <summary>
+/// A device CA, registry, audit trail and enrollment service over a temp folder, a hand-moved clock and the records in
+/// a real FHIR store.
+/// </summary>
+public sealed class EnrollmentHarness : IAsyncDisposable
 {
     private readonly TempFolder _dir = new("consent");
 
-    public EnrollmentHarness()
+    private EnrollmentHarness(ConsentRecordsStore store)
     {
+        Store = store;
         Clock = new ManualClock(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
         Maker = new Manufacturer("Acme Medical", Clock.GetUtcNow());
         Ca = DeviceCa.Open(new DeviceCaOptions { DataDirectory = _dir.Combine("ca") }, Clock);
-        Audit = new AuditTrail(Records, Clock);
-        Devices = new DeviceRegistry(Records, Audit);
+        Audit = new AuditTrail(store.Records, Clock);
+        Devices = new DeviceRegistry(store.Records, Audit);
         Enrollment = new DeviceEnrollment(Ca, Devices, Audit, new AttestationOptions { ManufacturerRootsPem = [Maker.RootPem] }, Clock);
     }
+
+    public static async Task<EnrollmentHarness> CreateAsync() => new(await ConsentRecordsStore.OpenAsync());
 
     public ManualClock Clock { get; }
 
@@ -28,7 +35,8 @@ public sealed class EnrollmentHarness : IDisposable
 
     public DeviceCa Ca { get; }
 
-    public RecordedConsentRecords Records { get; } = new();
+    /// <summary>Where Devices and AuditEvents land.</summary>
+    public ConsentRecordsStore Store { get; }
 
     public AuditTrail Audit { get; }
 
@@ -58,10 +66,11 @@ public sealed class EnrollmentHarness : IDisposable
     public static string Sign(ECDsa key, string nonce, string csrPem) =>
         Convert.ToBase64String(key.SignData(AttestationProof.Message(nonce, csrPem), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
         Ca.Dispose();
         Maker.Dispose();
+        await Store.DisposeAsync();
         _dir.Dispose();
     }
 }

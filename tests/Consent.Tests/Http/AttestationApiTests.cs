@@ -57,13 +57,13 @@ public sealed class AttestationApiTests : ConsentServerTest
 
         var refused = await Enroll(device, HttpStatusCode.Forbidden);
         Assert.Equal("device-revoked", refused["issue"]![0]!["details"]!["coding"]![0]!["code"]!.GetValue<string>());
-        Assert.Single(Records.AuditOf("certificate-revoked"));
+        Assert.Single((await Store.AuditOfAsync("certificate-revoked")));
     }
 
     [Fact]
     public async Task Revoked_device_is_denied_even_if_rebound_until_it_is_reinstated()
     {
-        Records.PutConsent(Policy.ConsentBuilder.Given("c1", Policy.ProvisionBuilder.Permit()));
+        await Store.PutConsentAsync(Policy.ConsentBuilder.Given("c1", Policy.ProvisionBuilder.Permit()));
         using var device = _maker.MakeDevice("dev-9", Clock.GetUtcNow().AddDays(-1), Clock.GetUtcNow().AddYears(3));
         const string Binding = """{"patient":"Patient/123","clinician":"Practitioner/dr-a"}""";
         const string Decide = """{"patient":"Patient/123","purpose":"TREAT","codes":["http://loinc.org|8867-4"],"device":"Device/dev-9"}""";
@@ -80,7 +80,7 @@ public sealed class AttestationApiTests : ConsentServerTest
         await Send(HttpMethod.Post, "attestation/v1/reinstate", """{"device":"dev-9","by":"Practitioner/dr-a"}""", HttpStatusCode.OK);
         Assert.Equal("permit", (await Send(HttpMethod.Post, "consent/v1/decide", Decide, HttpStatusCode.OK))["decision"]!.GetValue<string>());
         await Enroll(device, HttpStatusCode.OK);
-        Assert.Single(Records.AuditOf("device-reinstated"));
+        Assert.Single((await Store.AuditOfAsync("device-reinstated")));
     }
 
     [Fact]

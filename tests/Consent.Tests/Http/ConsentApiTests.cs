@@ -14,7 +14,7 @@ public sealed class ConsentApiTests : ConsentServerTest
     [Fact]
     public async Task Decide_answers_per_code_with_the_consent_and_provision_that_decided()
     {
-        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit().Id("base").Nested(P.Deny().Id("no-bp").Code("http://loinc.org", "8480-6"))));
+        await Store.PutConsentAsync(ConsentBuilder.Given("c1", P.Permit().Id("base").Nested(P.Deny().Id("no-bp").Code("http://loinc.org", "8480-6"))));
 
         var response = await Http.PostAsync("consent/v1/decide", Json("""
             {"patient":"Patient/123","purpose":"TREAT","codes":["http://loinc.org|8867-4","http://loinc.org|8480-6"],
@@ -57,7 +57,7 @@ public sealed class ConsentApiTests : ConsentServerTest
     [Fact]
     public async Task Reading_from_a_device_bound_to_another_patient_is_denied()
     {
-        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit()));
+        await Store.PutConsentAsync(ConsentBuilder.Given("c1", P.Permit()));
         await Put("consent/v1/devices/dev-1/binding", """{"patient":"Patient/999","clinician":"Practitioner/dr-a"}""");
 
         var decision = await Decide("""{"patient":"Patient/123","purpose":"TREAT","codes":["http://loinc.org|8867-4"],"device":"Device/dev-1"}""");
@@ -69,7 +69,7 @@ public sealed class ConsentApiTests : ConsentServerTest
     [Fact]
     public async Task Binding_and_unbinding_a_device_is_stored_as_a_FHIR_Device_and_audited()
     {
-        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit()));
+        await Store.PutConsentAsync(ConsentBuilder.Given("c1", P.Permit()));
         const string Request = """{"patient":"Patient/123","purpose":"TREAT","codes":["http://loinc.org|8867-4"],"device":"Device/dev-1"}""";
 
         var bound = await Put("consent/v1/devices/dev-1/binding", """{"patient":"Patient/123","clinician":"Practitioner/dr-a"}""");
@@ -80,17 +80,17 @@ public sealed class ConsentApiTests : ConsentServerTest
         Assert.Equal(HttpStatusCode.OK, (await Http.SendAsync(unbind)).StatusCode);
         Assert.Equal("deny", (await Decide(Request))["decision"]!.GetValue<string>());
 
-        var device = (await Records.FindDeviceAsync("dev-1", CancellationToken.None))!.Value;
+        var device = (await Store.Records.FindDeviceAsync("dev-1", CancellationToken.None))!.Value;
         Assert.Equal("Device", device.GetProperty("resourceType").GetString());
         Assert.False(device.TryGetProperty("patient", out _));
-        Assert.Single(Records.AuditOf("device-bound"));
-        Assert.Single(Records.AuditOf("device-unbound"));
+        Assert.Single((await Store.AuditOfAsync("device-bound")));
+        Assert.Single((await Store.AuditOfAsync("device-unbound")));
     }
 
     [Fact]
     public async Task Repeated_decisions_are_audited_once_per_change_and_period()
     {
-        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit()));
+        await Store.PutConsentAsync(ConsentBuilder.Given("c1", P.Permit()));
         await Put("consent/v1/devices/dev-1/binding", """{"patient":"Patient/123","clinician":"Practitioner/dr-a"}""");
         const string Request = """{"patient":"Patient/123","purpose":"TREAT","codes":["http://loinc.org|8867-4"],"device":"Device/dev-1"}""";
 
@@ -99,14 +99,14 @@ public sealed class ConsentApiTests : ConsentServerTest
             await Decide(Request);
         }
 
-        Assert.Single(Records.AuditOf("consent-decision"));
+        Assert.Single((await Store.AuditOfAsync("consent-decision")));
 
-        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit(), status: "inactive"));
+        await Store.PutConsentAsync(ConsentBuilder.Given("c1", P.Permit(), status: "inactive"));
         await Decide(Request);
         await Decide(Request);
 
         // The change closes the permit run (24 more permits) and opens the deny run.
-        var events = Records.AuditOf("consent-decision").ToList();
+        var events = (await Store.AuditOfAsync("consent-decision")).ToList();
         Assert.Equal(3, events.Count);
         Assert.Equal(("permit", "1"), (Detail(events[0], "decision"), Detail(events[0], "count")));
         Assert.Equal(("permit", "24"), (Detail(events[1], "decision"), Detail(events[1], "count")));
@@ -114,14 +114,14 @@ public sealed class ConsentApiTests : ConsentServerTest
 
         Clock.Advance(TimeSpan.FromMinutes(15));
         await Decide(Request);
-        events = Records.AuditOf("consent-decision").ToList();
+        events = (await Store.AuditOfAsync("consent-decision")).ToList();
         Assert.Equal(4, events.Count);
         Assert.Equal(("deny", "2"), (Detail(events[3], "decision"), Detail(events[3], "count")));
 
         await Decide(Request);
         var auditor = (Audit.DecisionAuditor)Server.Services.GetService(typeof(Audit.DecisionAuditor))!;
         await auditor.FlushAsync(all: true, CancellationToken.None);
-        events = Records.AuditOf("consent-decision").ToList();
+        events = (await Store.AuditOfAsync("consent-decision")).ToList();
         Assert.Equal(5, events.Count);
         Assert.Equal(("deny", "1"), (Detail(events[4], "decision"), Detail(events[4], "count")));
     }

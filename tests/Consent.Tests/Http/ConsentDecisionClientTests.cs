@@ -17,8 +17,8 @@ public sealed class ConsentDecisionClientTests : ConsentServerTest
 
     public override async Task InitializeAsync()
     {
-        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit()));
         await base.InitializeAsync();
+        await Store.PutConsentAsync(ConsentBuilder.Given("c1", P.Permit()));
         _client = new ConsentDecisionClient(Http, new ConsentClientOptions { CacheTtl = TimeSpan.FromSeconds(60) }, Clock);
     }
 
@@ -48,7 +48,7 @@ public sealed class ConsentDecisionClientTests : ConsentServerTest
     [Fact]
     public async Task Decision_that_depends_on_the_data_time_is_asked_per_reading_time()
     {
-        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit().Nested(P.Deny().DataPeriod("2026-11-21T00:00:00Z", "2026-11-21T06:00:00Z"))));
+        await Store.PutConsentAsync(ConsentBuilder.Given("c1", P.Permit().Nested(P.Deny().DataPeriod("2026-11-21T00:00:00Z", "2026-11-21T06:00:00Z"))));
 
         var night = await _client.DecideAsync(Request with { DataTime = new DateTimeOffset(2026, 11, 21, 3, 0, 0, TimeSpan.Zero) }, CancellationToken.None);
         var day = await _client.DecideAsync(Request with { DataTime = new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero) }, CancellationToken.None);
@@ -64,7 +64,7 @@ public sealed class ConsentDecisionClientTests : ConsentServerTest
         await _client.RefreshChangesAsync(CancellationToken.None);
         Assert.Equal(DecisionOutcome.Permit, (await _client.DecideAsync(Request, CancellationToken.None)).Decision);
 
-        Records.PutConsent(ConsentBuilder.Given("c1", P.Permit(), status: "inactive"));
+        await Store.PutConsentAsync(ConsentBuilder.Given("c1", P.Permit(), status: "inactive"));
         var changes = await _client.RefreshChangesAsync(CancellationToken.None);
 
         Assert.Equal(["Patient/123"], changes.Patients);

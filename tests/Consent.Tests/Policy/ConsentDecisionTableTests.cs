@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PatientStream.Consent.Policy;
+using PatientStream.Testing;
 using static PatientStream.Consent.Tests.Policy.ConsentBuilder;
 using P = PatientStream.Consent.Tests.Policy.ProvisionBuilder;
 

@@ -28,8 +28,8 @@ public sealed class ConsentAtTheEdgeTests(KafkaFixture kafka) : IAsyncLifetime
         _site = await ConsentSite.StartAsync();
         await Site.BindAsync("dev-1", "Patient/1");
         await Site.BindAsync("dev-2", "Patient/2");
-        Site.Consent("Patient/1", active: true);
-        Site.Consent("Patient/2", active: true);
+        await Site.ConsentAsync("Patient/1", active: true);
+        await Site.ConsentAsync("Patient/2", active: true);
     }
 
     private sealed record Running(EdgeAgentService Agent, RevocationListClient Revocations, CancellationTokenSource Stop, Task Run, HttpClient Http)
@@ -77,7 +77,7 @@ public sealed class ConsentAtTheEdgeTests(KafkaFixture kafka) : IAsyncLifetime
         await DevicePublisher.PublishAsync(devices, ["dev-1", "dev-2"], 1, 5, CancellationToken.None);
         await watcher.WaitUntilAsync(seen => Has(seen, "dev-1", 5) && Has(seen, "dev-2", 5), s_deadline, "the batches before withdrawal");
 
-        Site.Consent("Patient/1", active: false);
+        await Site.ConsentAsync("Patient/1", active: false);
         _clock.Advance(s_ttl);
         await DevicePublisher.PublishAsync(devices, ["dev-1", "dev-2"], 6, 10, CancellationToken.None);
         await watcher.WaitUntilAsync(seen => Has(seen, "dev-2", 10), s_deadline, "the other patient's batches");

@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -11,55 +8,46 @@ using PatientStream.Consent.Ca;
 using PatientStream.Consent.Http;
 using PatientStream.Consent.Records;
 using PatientStream.Testing;
+using PatientStream.Testing.Records;
 
 namespace PatientStream.EdgeAgent.Tests.Registry;
 
-/// <summary>A clock a test moves by hand, so cache expiry is a step of the test and never a wait.</summary>
-internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
-{
-    private long _ticks = start.UtcTicks;
-
-    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-}
-
 /// <summary>
-/// The site's consent service (consent and attestation APIs) on a real Kestrel, over Consent and Device records kept
-/// in memory where a site keeps them in its FHIR store.
+/// The site's consent service (consent and attestation APIs) on a real Kestrel, over Consent and Device records in a
+/// real FHIR store, as a site keeps them.
 /// </summary>
 internal sealed class ConsentSite : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly TempFolder _folder;
 
-    private ConsentSite(WebApplication app, TempFolder folder, MemoryConsentRecords records)
+    private ConsentSite(WebApplication app, TempFolder folder, ConsentRecordsStore store)
     {
         _app = app;
         _folder = folder;
-        Records = records;
+        Store = store;
         Address = new Uri(app.Urls.First() + "/");
     }
 
     public Uri Address { get; }
 
-    public MemoryConsentRecords Records { get; }
+    public ConsentRecordsStore Store { get; }
 
     public static async Task<ConsentSite> StartAsync()
     {
         var folder = new TempFolder("edge-consent");
-        var records = new MemoryConsentRecords();
+        var store = await ConsentRecordsStore.OpenAsync();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IConsentRecords>(records);
+        builder.Services.AddSingleton<IConsentRecords>(store.Records);
         builder.Services.AddConsent(o => o.Ca = new DeviceCaOptions { DataDirectory = folder.Combine("ca") });
         var app = builder.Build();
         app.MapConsentApi();
         app.MapAttestationApi();
         await app.StartAsync();
-        return new ConsentSite(app, folder, records);
+        return new ConsentSite(app, folder, store);
     }
 
     public HttpClient Client() => new() { BaseAddress = Address };
@@ -81,10 +69,10 @@ internal sealed class ConsentSite : IAsyncDisposable
     }
 
     /// <summary>A patient's treatment consent (FHIR R4 Consent, scope treatment), permitting every reading or none.</summary>
-    public void Consent(string patient, bool active)
+    public Task ConsentAsync(string patient, bool active)
     {
         var id = "treat-" + patient.Replace("Patient/", "", StringComparison.Ordinal);
-        Records.PutConsent(new JsonObject
+        return Store.PutConsentAsync(new JsonObject
         {
             ["resourceType"] = "Consent",
             ["id"] = id,
@@ -105,67 +93,7 @@ internal sealed class ConsentSite : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();
+        await Store.DisposeAsync();
         _folder.Dispose();
-    }
-}
-
-/// <summary>Consent and Device resources and AuditEvents in memory, with the change feed the edge's cache reads.</summary>
-internal sealed class MemoryConsentRecords : IConsentRecords
-{
-    private readonly ConcurrentDictionary<string, JsonObject> _consents = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, JsonObject> _devices = new(StringComparer.Ordinal);
-    private readonly List<(long Sequence, string? Patient, string? Device)> _changes = [];
-    private long _sequence;
-
-    public ConcurrentQueue<JsonObject> AuditEvents { get; } = new();
-
-    public void PutConsent(JsonObject consent)
-    {
-        _consents[consent["id"]!.GetValue<string>()] = consent;
-        Changed(consent["patient"]?["reference"]?.GetValue<string>(), null);
-    }
-
-    public Task<IReadOnlyList<JsonElement>> ConsentsOfAsync(string patient, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<JsonElement>>(_consents.Values
-            .Where(c => c["patient"]?["reference"]?.GetValue<string>() == patient)
-            .Select(c => JsonSerializer.Deserialize<JsonElement>(c.ToJsonString()))
-            .ToList());
-
-    public Task<JsonElement?> FindDeviceAsync(string deviceId, CancellationToken cancellationToken) =>
-        Task.FromResult(_devices.TryGetValue(deviceId, out var d) ? JsonSerializer.Deserialize<JsonElement>(d.ToJsonString()) : (JsonElement?)null);
-
-    public Task<string> SaveDeviceAsync(string deviceId, JsonObject device, CancellationToken cancellationToken)
-    {
-        var stored = device.DeepClone().AsObject();
-        stored["id"] = deviceId;
-        _devices[deviceId] = stored;
-        Changed(null, deviceId);
-        return Task.FromResult("Device/" + deviceId);
-    }
-
-    public Task AppendAuditAsync(JsonObject auditEvent, CancellationToken cancellationToken)
-    {
-        AuditEvents.Enqueue(auditEvent.DeepClone().AsObject());
-        return Task.CompletedTask;
-    }
-
-    public Task<RecordChanges> ChangesSinceAsync(string? cursor, CancellationToken cancellationToken)
-    {
-        lock (_changes)
-        {
-            var since = cursor is null ? _sequence : long.Parse(cursor, CultureInfo.InvariantCulture);
-            var newer = _changes.Where(c => c.Sequence > since).ToList();
-            return Task.FromResult(new RecordChanges(_sequence.ToString(CultureInfo.InvariantCulture),
-                newer.Select(c => c.Patient).OfType<string>().Distinct().ToList(),
-                newer.Select(c => c.Device).OfType<string>().Distinct().ToList(), Reset: false));
-        }
-    }
-
-    private void Changed(string? patient, string? device)
-    {
-        lock (_changes)
-        {
-            _changes.Add((++_sequence, patient, device));
-        }
     }
 }
