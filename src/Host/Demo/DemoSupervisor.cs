@@ -56,14 +56,18 @@ internal sealed class DemoSupervisor : IAsyncDisposable
             Say($"demo: {e.Message}");
             exit = 1;
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException
-            or InvalidOperationException or System.ComponentModel.Win32Exception or System.Text.Json.JsonException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException or UnauthorizedAccessException
+            or System.Security.Cryptography.CryptographicException or InvalidOperationException or System.ComponentModel.Win32Exception
+            or System.Text.Json.JsonException)
         {
-            // Whatever went wrong, the children are still stopped below: a failed demo leaves no process behind.
             Say($"demo failed: {e.GetType().Name}: {e.Message}");
             exit = 1;
         }
-        await StopAsync(run).ConfigureAwait(false);
+        finally
+        {
+            // Whatever went wrong, even an exception not caught above, the children are stopped: no process is left behind.
+            await StopAsync(run).ConfigureAwait(false);
+        }
         Say(string.Create(CultureInfo.InvariantCulture, $"stopped cleanly after {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s; logs in {_layout.Logs}"));
         return exit;
     }
