@@ -45,12 +45,8 @@ internal sealed class DemoLayout
     /// <summary>Creates the folder tree; an existing demo folder is emptied, any other non-empty folder is refused.</summary>
     public void Prepare()
     {
-        if (Directory.Exists(Root) && Directory.EnumerateFileSystemEntries(Root).Any())
+        if (IsClaimed())
         {
-            if (!File.Exists(Path.Combine(Root, Marker)))
-            {
-                throw new DemoStartupException($"{Root} is not empty and was not made by a demo run; give --data-dir an empty or new folder.");
-            }
             foreach (var entry in Directory.EnumerateFileSystemEntries(Root))
             {
                 if (Directory.Exists(entry))
@@ -68,6 +64,18 @@ internal sealed class DemoLayout
             Directory.CreateDirectory(folder);
         }
         File.WriteAllText(Path.Combine(Root, Marker), "This folder belongs to `patientstream demo`; each run empties it.\n");
+    }
+
+    /// <summary>True when the folder holds an earlier demo run; throws when it is non-empty and not the demo's.</summary>
+    public bool IsClaimed()
+    {
+        if (!Directory.Exists(Root) || !Directory.EnumerateFileSystemEntries(Root).Any())
+        {
+            return false;
+        }
+        return File.Exists(Path.Combine(Root, Marker))
+            ? true
+            : throw new DemoStartupException($"{Root} is not empty and was not made by a demo run; give --data-dir an empty or new folder.");
     }
 
     /// <summary>A loopback port nobody listens on right now.</summary>

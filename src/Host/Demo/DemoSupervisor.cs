@@ -76,7 +76,10 @@ internal sealed class DemoSupervisor : IAsyncDisposable
 
     private async Task<DemoRun> StartAsync(CancellationToken cancellationToken)
     {
-        DemoLeftovers.Stop(_layout);
+        if (_layout.IsClaimed())
+        {
+            DemoLeftovers.Stop(_layout);
+        }
         _layout.Prepare();
         var mosquitto = DemoParts.FindBinary("mosquitto")
             ?? throw new DemoStartupException("mosquitto is not installed: apt-get install -y mosquitto");
