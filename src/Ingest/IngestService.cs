@@ -71,7 +71,7 @@ public sealed class IngestService : BackgroundService
         await writer.EnsureDatabaseAsync(stoppingToken).ConfigureAwait(false);
         using var producer = new KafkaProducer(_kafka with { ClientId = $"{_kafka.ClientId}-ingest" }, _loggers.CreateLogger<KafkaProducer>());
         _handler = new IngestHandler(_options, state, writer, new KafkaDeadLetterWriter(producer), _sinks,
-            new SampleCleaner(_options, _catalogue.Types, _catalogue.Units), _loggers.CreateLogger<IngestHandler>());
+            new SampleCleaner(_options, _catalogue), _loggers.CreateLogger<IngestHandler>(), calculator: new MeasurementCalculator(_catalogue.Calculations));
         _loop = new ConsumerLoop(_kafka, new ConsumerLoopOptions(_options.GroupId, [_options.Topic], _options.Stage)
         {
             DeadLetterTopic = _options.DeadLetterTopic,

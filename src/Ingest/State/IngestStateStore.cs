@@ -8,7 +8,7 @@ namespace PatientStream.Ingest.State;
 /// are looked up in the file only for samples at or behind their series' watermark, because a newer sample cannot be
 /// a repeat of anything recorded.
 /// </summary>
-public sealed class IngestStateStore : IDisposable
+public sealed partial class IngestStateStore : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _batchSeen;
@@ -20,6 +20,7 @@ public sealed class IngestStateStore : IDisposable
         _connection = connection;
         _batchSeen = Prepare("SELECT 1 FROM batches WHERE device = $a AND seq = $b", "$a", "$b");
         _sampleSeen = Prepare("SELECT 1 FROM samples WHERE device = $a AND type = $b AND t = $c", "$a", "$b", "$c");
+        _windowRead = Prepare(WindowRead, "$a", "$b", "$c");
         using var load = connection.CreateCommand();
         load.CommandText = "SELECT device, type, t FROM watermarks";
         using var reader = load.ExecuteReader();
@@ -59,7 +60,7 @@ public sealed class IngestStateStore : IDisposable
                     PRIMARY KEY (device, type, t)) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS watermarks (device TEXT NOT NULL, type TEXT NOT NULL, t INTEGER NOT NULL,
                     PRIMARY KEY (device, type)) WITHOUT ROWID;
-                """;
+                """ + WindowsSchema;
             setup.ExecuteNonQuery();
             return new IngestStateStore(connection);
         }
@@ -116,20 +117,22 @@ public sealed class IngestStateStore : IDisposable
                 Execute(mark, series.Device, series.Type, ticks);
             }
         }
+        WriteWindows(changes, transaction);
         transaction.Commit();
         foreach (var (series, ticks) in changes.Watermarks)
         {
             _watermarks[series] = _watermarks.TryGetValue(series, out var old) ? Math.Max(old, ticks) : ticks;
         }
+        CacheWindows(changes);
     }
 
     /// <summary>
     /// Removes batch keys recorded before <paramref name="batchCutoff"/>, and sample keys more than
     /// <paramref name="sampleWindow"/> behind their series' watermark: such a sample would be too late anyway, so its
     /// key no longer decides anything on the main path. Deletes per series by primary-key range, never by table scan.
-    /// Returns how many keys went.
+    /// Summary windows that start before <paramref name="windowCutoff"/> go too. Returns how many rows went.
     /// </summary>
-    public int Prune(DateTimeOffset batchCutoff, TimeSpan sampleWindow)
+    public int Prune(DateTimeOffset batchCutoff, TimeSpan sampleWindow, DateTimeOffset windowCutoff = default)
     {
         using var transaction = _connection.BeginTransaction();
         using var batches = Prepare("DELETE FROM batches WHERE seen < $a", "$a");
@@ -143,6 +146,7 @@ public sealed class IngestStateStore : IDisposable
             SetValues(samples, [series.Device, series.Type, watermark - sampleWindow.Ticks]);
             removed += samples.ExecuteNonQuery();
         }
+        removed += PruneWindows(windowCutoff, transaction);
         transaction.Commit();
         return removed;
     }
@@ -151,6 +155,7 @@ public sealed class IngestStateStore : IDisposable
     {
         _batchSeen.Dispose();
         _sampleSeen.Dispose();
+        _windowRead.Dispose();
         _connection.Dispose();
     }
 

@@ -76,7 +76,7 @@ public sealed class ObservationBuilderTests
     [Fact]
     public void Every_observation_has_a_provenance_naming_the_device_and_the_ingest_stage()
     {
-        var resources = ObservationBuilder.Build([Sample(SampleTypes.Spo2, 97, "%"), Sample(SampleTypes.Steps, 100, "{steps}")]);
+        var resources = ObservationBuilder.Build([Sample(SampleTypes.Spo2, 97, "%"), Sample(SampleTypes.Steps with { Period = null }, 100, "{steps}")]);
 
         Assert.Equal(["Observation", "Provenance", "Observation", "Provenance"], resources.Select(r => (string?)r["resourceType"]));
         for (var i = 0; i < resources.Count; i += 2)
