@@ -112,26 +112,46 @@ public sealed class IngestHandler : IRecordBatchHandler
         }
 
         var cleaned = _time.GetTimestamp();
-        var stored = await WriteInfluxAsync(accepted, refused, cancellationToken).ConfigureAwait(false);
-        var written = _time.GetTimestamp();
-        var samples = stored.Select(r => r.Sample!).ToList();
-        var summaries = Summarise(samples, changes);
-        foreach (var sink in _sinks)
+        // The dedupe keys go into an open SQLite transaction while InfluxDB works; it commits only after every sink acknowledged.
+        var now = _time.GetUtcNow();
+        var staging = Task.Run(() => _state.Stage(changes, now), CancellationToken.None);
+        IngestStateStore.StagedCommit? staged = null;
+        List<Routed> stored;
+        long written;
+        try
         {
-            await sink.WriteAsync(samples, cancellationToken).ConfigureAwait(false);
-            if (summaries.Count > 0 && sink is ISummarySink summarySink)
+            stored = await WriteInfluxAsync(accepted, refused, cancellationToken).ConfigureAwait(false);
+            written = _time.GetTimestamp();
+            staged = await staging.ConfigureAwait(false);
+            var samples = stored.ConvertAll(r => r.Sample!);
+            var summaries = Summarise(samples, changes);
+            foreach (var sink in _sinks)
             {
-                await summarySink.WriteSummariesAsync(summaries, cancellationToken).ConfigureAwait(false);
+                await sink.WriteAsync(samples, cancellationToken).ConfigureAwait(false);
+                if (summaries.Count > 0 && sink is ISummarySink summarySink)
+                {
+                    await summarySink.WriteSummariesAsync(summaries, cancellationToken).ConfigureAwait(false);
+                }
             }
+            SampleDeadLetter[] letters = [.. refused.Select(r => ToDeadLetter(r.Sample, r.Topic, r.Reason))];
+            await WhileUnavailableAsync(async ct =>
+            {
+                await _deadLetters.WriteAsync(letters, ct).ConfigureAwait(false);
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
         }
-        SampleDeadLetter[] letters = [.. refused.Select(r => ToDeadLetter(r.Sample, r.Topic, r.Reason))];
-        await WhileUnavailableAsync(async ct =>
+        catch
         {
-            await _deadLetters.WriteAsync(letters, ct).ConfigureAwait(false);
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
+            // Nothing of a failed batch may stay in the state: roll the staged keys back (after staging ended, as the
+            // connection is not shared between threads).
+            (staged ?? await StagedOrNullAsync(staging).ConfigureAwait(false))?.Dispose();
+            throw;
+        }
         var sunk = _time.GetTimestamp();
-        _state.Commit(changes, _time.GetUtcNow());
+        using (staged)
+        {
+            staged.Complete();
+        }
         PruneWhenDue();
         Counters.AddTimes(_time.GetElapsedTime(started, cleaned), _time.GetElapsedTime(cleaned, written), _time.GetElapsedTime(written, sunk),
             _time.GetElapsedTime(sunk));
@@ -207,6 +227,18 @@ public sealed class IngestHandler : IRecordBatchHandler
             var start = new DateTimeOffset(t.Key.StartTicks, TimeSpan.Zero);
             return new PeriodSummary(t.Key.Patient, t.Type, start, start + t.Type.Period!.Value, changes.Windows[t.Key]);
         });
+    }
+
+    private static async Task<IngestStateStore.StagedCommit?> StagedOrNullAsync(Task<IngestStateStore.StagedCommit> staging)
+    {
+        try
+        {
+            return await staging.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Repeats <paramref name="action"/> through outages of InfluxDB or Kafka, waiting longer each time, until it works or the stage stops.</summary>

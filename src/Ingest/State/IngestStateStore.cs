@@ -14,6 +14,7 @@ public sealed partial class IngestStateStore : IDisposable
     private readonly SqliteCommand _batchSeen;
     private readonly SqliteCommand _sampleSeen;
     private readonly Dictionary<SeriesKey, long> _watermarks = [];
+    private SqliteTransaction? _staged;
 
     private IngestStateStore(SqliteConnection connection)
     {
@@ -81,42 +82,75 @@ public sealed partial class IngestStateStore : IDisposable
     public DateTimeOffset? Watermark(SeriesKey series) =>
         _watermarks.TryGetValue(series, out var ticks) ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
-    /// <summary>Records a handled batch's keys and watermarks in one transaction.</summary>
+    /// <summary>Records a handled batch's keys, watermarks and summary windows in one transaction.</summary>
     public void Commit(StateChanges changes, DateTimeOffset now)
     {
+        using var staged = Stage(changes, now);
+        staged.Complete();
+    }
+
+    /// <summary>
+    /// Opens the batch's transaction and writes its dedupe keys and watermarks, without committing: the handler stages
+    /// while the sinks write and completes (summary windows, then commit) once they acknowledged. Disposing a staged
+    /// commit that was not completed rolls it back, so a failed batch leaves the state as it was.
+    /// </summary>
+    public StagedCommit Stage(StateChanges changes, DateTimeOffset now)
+    {
         ArgumentNullException.ThrowIfNull(changes);
-        if (changes.IsEmpty)
+        if (_staged is not null)
         {
-            return;
+            throw new InvalidOperationException("A staged commit is still open.");
         }
-        var seen = now.UtcTicks;
-        using var transaction = _connection.BeginTransaction();
-        using (var batch = Prepare("INSERT OR IGNORE INTO batches (device, seq, seen) VALUES ($a, $b, $c)", "$a", "$b", "$c"))
+        var transaction = _connection.BeginTransaction();
+        try
         {
-            batch.Transaction = transaction;
-            foreach (var (device, seq) in changes.Batches)
+            var seen = now.UtcTicks;
+            // Keys go in as one JSON parameter per table, expanded by SQLite itself: binding parameters row by row costs
+            // far more than the B-tree inserts, and this is the stage's hottest write.
+            if (changes.Batches.Count > 0)
             {
-                Execute(batch, device, seq, seen);
+                using var batches = Prepare("""
+                    INSERT OR IGNORE INTO batches (device, seq, seen)
+                    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), $b FROM json_each($a)
+                    """, "$a", "$b");
+                batches.Transaction = transaction;
+                Execute(batches, StateJson.Batches(changes.Batches), seen);
+            }
+            if (changes.Samples.Count > 0)
+            {
+                using var samples = Prepare("""
+                    WITH series AS MATERIALIZED (
+                        SELECT json_extract(value, '$[0]') AS device, json_extract(value, '$[1]') AS type, json_extract(value, '$[2]') AS times
+                        FROM json_each($a))
+                    INSERT OR IGNORE INTO samples (device, type, t, seen)
+                    SELECT series.device, series.type, t.value, $b FROM series, json_each(series.times) AS t
+                    """, "$a", "$b");
+                samples.Transaction = transaction;
+                Execute(samples, StateJson.Samples(changes.Samples), seen);
+            }
+            using (var mark = Prepare(
+                "INSERT INTO watermarks (device, type, t) VALUES ($a, $b, $c) ON CONFLICT (device, type) DO UPDATE SET t = max(t, excluded.t)",
+                "$a", "$b", "$c"))
+            {
+                mark.Transaction = transaction;
+                foreach (var (series, ticks) in changes.Watermarks)
+                {
+                    Execute(mark, series.Device, series.Type, ticks);
+                }
             }
         }
-        using (var sample = Prepare("INSERT OR IGNORE INTO samples (device, type, t, seen) VALUES ($a, $b, $c, $d)", "$a", "$b", "$c", "$d"))
+        catch
         {
-            sample.Transaction = transaction;
-            foreach (var (series, ticks) in changes.Samples)
-            {
-                Execute(sample, series.Device, series.Type, ticks, seen);
-            }
+            transaction.Dispose();
+            throw;
         }
-        using (var mark = Prepare(
-            "INSERT INTO watermarks (device, type, t) VALUES ($a, $b, $c) ON CONFLICT (device, type) DO UPDATE SET t = max(t, excluded.t)",
-            "$a", "$b", "$c"))
-        {
-            mark.Transaction = transaction;
-            foreach (var (series, ticks) in changes.Watermarks)
-            {
-                Execute(mark, series.Device, series.Type, ticks);
-            }
-        }
+        _staged = transaction;
+        _windowRead.Transaction = transaction;
+        return new StagedCommit(this, changes, transaction);
+    }
+
+    private void Complete(StateChanges changes, SqliteTransaction transaction)
+    {
         WriteWindows(changes, transaction);
         transaction.Commit();
         foreach (var (series, ticks) in changes.Watermarks)
@@ -124,6 +158,52 @@ public sealed partial class IngestStateStore : IDisposable
             _watermarks[series] = _watermarks.TryGetValue(series, out var old) ? Math.Max(old, ticks) : ticks;
         }
         CacheWindows(changes);
+    }
+
+    private void Close(SqliteTransaction transaction)
+    {
+        transaction.Dispose();
+        _staged = null;
+        _windowRead.Transaction = null;
+    }
+
+    /// <summary>A batch's state, written but not committed; see <see cref="Stage"/>.</summary>
+    public sealed class StagedCommit : IDisposable
+    {
+        private readonly IngestStateStore _store;
+        private readonly StateChanges _changes;
+        private SqliteTransaction? _transaction;
+
+        internal StagedCommit(IngestStateStore store, StateChanges changes, SqliteTransaction transaction)
+        {
+            _store = store;
+            _changes = changes;
+            _transaction = transaction;
+        }
+
+        /// <summary>Adds the summary windows of the changes and commits.</summary>
+        public void Complete()
+        {
+            var transaction = _transaction ?? throw new InvalidOperationException("The staged commit is closed.");
+            try
+            {
+                _store.Complete(_changes, transaction);
+            }
+            finally
+            {
+                _transaction = null;
+                _store.Close(transaction);
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_transaction is { } transaction)
+            {
+                _transaction = null;
+                _store.Close(transaction);
+            }
+        }
     }
 
     /// <summary>

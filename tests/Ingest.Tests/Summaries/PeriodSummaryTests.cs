@@ -87,8 +87,11 @@ public sealed class PeriodSummaryTests(KafkaFixture kafka, InfluxFixture influx)
         using var state = IngestStateStore.Open(Options.StatePath);
         await Assert.ThrowsAsync<InvalidOperationException>(() => HandleAsync(state, producer, fhir, [batch], new FailingSink()));
 
-        await HandleAsync(state, producer, fhir, [batch]);
+        var retry = await HandleAsync(state, producer, fhir, [batch]);
 
+        // The failed attempt's dedupe keys were rolled back: the retry is handled as new, not dropped as a repeat.
+        Assert.Equal(0, retry.DuplicateBatches);
+        Assert.Equal(2, retry.SamplesWritten);
         var summary = Assert.Single((await fhir.SearchAsync("Observation", "patient=Patient/p2")).MatchResources());
         Assert.Equal(25, (double)summary["valueQuantity"]!["value"]!);
         Assert.Equal((10.0, 15.0, 2L), Statistics(summary));
@@ -124,7 +127,7 @@ public sealed class PeriodSummaryTests(KafkaFixture kafka, InfluxFixture influx)
         return new FhirService(store);
     }
 
-    private async Task HandleAsync(IngestStateStore state, KafkaProducer producer, FhirService fhir, RawReading[] readings, ICleanSampleSink? after = null)
+    private async Task<IngestCounters> HandleAsync(IngestStateStore state, KafkaProducer producer, FhirService fhir, RawReading[] readings, ICleanSampleSink? after = null)
     {
         var writer = new HttpInfluxWriter(_http, new InfluxOptions { Url = influx.Url, Database = _database });
         await writer.EnsureDatabaseAsync(CancellationToken.None);
@@ -138,6 +141,7 @@ public sealed class PeriodSummaryTests(KafkaFixture kafka, InfluxFixture influx)
         var records = readings.Select(r => new KafkaRecord("raw", 0, _offset++, r.Patient, ContractsJson.Serialize(r), DateTimeOffset.UtcNow)).ToList();
         var outcome = await handler.HandleAsync(records, CancellationToken.None);
         Assert.Equal(BatchOutcome.AllHandled, outcome);
+        return handler.Counters;
     }
 
     private static Sample Steps(double value, DateTimeOffset time) => Scalar("steps", value, "steps", time);
