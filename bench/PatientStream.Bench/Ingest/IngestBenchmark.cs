@@ -113,9 +113,8 @@ internal sealed class IngestBenchmark : IBenchmark
         int rate, TimeSpan duration, CancellationToken cancellationToken)
     {
         var latency = new LatencySink();
-        // librdkafka lets a fetch wait up to 500 ms for data by default; a latency-sensitive deployment lowers it.
-        var lowLatency = kafka with { Extra = new Dictionary<string, string> { ["fetch.wait.max.ms"] = "10" } };
-        using var service = new IngestService(lowLatency, options, influx, [latency]);
+        // The stage's own consumer settings (IngestOptions.FetchWaitMaxMs 50 ms, batches closed after 20 ms).
+        using var service = new IngestService(kafka, options, influx, [latency]);
         await service.StartAsync(cancellationToken).ConfigureAwait(false);
         await service.Started.WaitAsync(cancellationToken).ConfigureAwait(false);
         var warmUp = await load.ProduceSteadyAsync(options.Topic, 1_000, PerReading, TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
