@@ -93,7 +93,6 @@ public sealed class IngestHandler : IRecordBatchHandler
             _calculator.AppendCalculated(batchSamples);
             foreach (var (sample, index) in batchSamples)
             {
-                var routed = new Routed(record, reading, index, sample);
                 var (verdict, judged) = _gate.Admit(changes, sample);
                 switch (verdict)
                 {
@@ -101,11 +100,11 @@ public sealed class IngestHandler : IRecordBatchHandler
                         duplicateSamples++;
                         break;
                     case GateVerdict.TooLate:
-                        refused.Add((routed with { Sample = judged }, _options.LateTopic,
+                        refused.Add((new Routed(record, reading, index, judged), _options.LateTopic,
                             $"{RejectCodes.TooLate}: {judged.Type.Name} sample arrived more than {_options.AllowedLateness:c} behind its series"));
                         break;
                     default:
-                        accepted.Add(routed with { Sample = judged });
+                        accepted.Add(new Routed(record, reading, index, judged));
                         break;
                 }
             }
@@ -174,9 +173,10 @@ public sealed class IngestHandler : IRecordBatchHandler
         }
         var points = new List<InfluxPoint>(accepted.Count);
         var owners = new List<int>(accepted.Count);
+        var tags = new Dictionary<(string, string, SampleQuality), KeyValuePair<string, string>[]>();
         for (var i = 0; i < accepted.Count; i++)
         {
-            SamplePoints.Append(accepted[i].Sample!, i, points, owners);
+            SamplePoints.Append(accepted[i].Sample!, i, points, owners, tags);
         }
         var result = await WhileUnavailableAsync(ct => _influx.WriteAsync(points, ct), cancellationToken).ConfigureAwait(false);
         if (result.Failed.Count == 0)
