@@ -12,7 +12,7 @@ var root = new RootCommand("Run PatientStream's benchmarks and write bench/resul
 root.SetAction(async (result, cancellationToken) =>
 {
     // Actors first: their memory figure is a heap difference, clearest in a fresh process.
-    IBenchmark[] all = [new ActorBenchmark(), new MqttClientBenchmark(), new KafkaBenchmark(), new EdgeBenchmark()];
+    IBenchmark[] all = [new ActorBenchmark(), new MqttClientBenchmark(), new KafkaBenchmark(), new EdgeBenchmark(), new PatientStream.Bench.Ingest.IngestBenchmark()];
     var settings = new BenchSettings(result.GetValue(quick));
     var filter = result.GetValue(only);
     var results = new List<BenchResult>();
