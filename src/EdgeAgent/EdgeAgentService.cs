@@ -162,6 +162,7 @@ public sealed class EdgeAgentService : IDisposable
     private async Task ReceiveAsync(MqttClient client, EdgeGate gate, DurableBuffer buffer, ChannelWriter<PendingAck> pending,
         CancellationToken cancellationToken)
     {
+        using var encoder = new RawReadingEncoder();
         try
         {
             await foreach (var message in client.Messages.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -173,7 +174,7 @@ public sealed class EdgeAgentService : IDisposable
                 {
                     case GateForward forward:
                         var reading = forward.Reading;
-                        var entry = new BufferEntry(reading.Device, reading.Batch.Seq, reading.Patient, ContractsJson.Serialize(reading), received);
+                        var entry = new BufferEntry(reading.Device, reading.Batch.Seq, reading.Patient, encoder.Encode(forward), received);
                         stored = buffer.AppendAsync(entry, cancellationToken).AsTask();
                         break;
                     case GateQuarantined quarantined:

@@ -25,6 +25,11 @@ public sealed partial class DurableBuffer : IAsyncDisposable
     private long _bytes;
     private long _reservedBytes;
     private long _lastId;
+    private const long DiskCheckBytes = 1L << 20;
+    private const long DiskCheckMs = 1_000;
+    private long _sinceDiskCheck;
+    private long _diskCheckedAt;
+    private bool _diskHadRoom;
 
     private DurableBuffer(BufferOptions options, EdgeMetrics metrics, TimeProvider time, SqliteConnection db)
     {
@@ -38,6 +43,7 @@ public sealed partial class DurableBuffer : IAsyncDisposable
             SingleReader = true,
         });
         (_count, _bytes, _lastId) = QueryTotals();
+        _heldFloor = _lastId;
         metrics.SetBufferState(() => (Count, Bytes, OldestAge().TotalSeconds));
         _writer = Task.Run(WriteLoopAsync);
     }
@@ -125,7 +131,7 @@ public sealed partial class DurableBuffer : IAsyncDisposable
             {
                 var used = Interlocked.Read(ref _bytes) + _reservedBytes;
                 // A single batch larger than the whole budget is let in when the buffer is empty, or it would wait forever.
-                if ((used + size <= _options.MaxBytes || used == 0) && HasFreeDisk())
+                if ((used + size <= _options.MaxBytes || used == 0) && HasFreeDisk(size))
                 {
                     _reservedBytes += size;
                     return;
@@ -136,14 +142,27 @@ public sealed partial class DurableBuffer : IAsyncDisposable
         }
     }
 
-    private bool HasFreeDisk()
+    /// <summary>
+    /// Free space is asked of the OS at most every <see cref="DiskCheckBytes"/> appended or <see cref="DiskCheckMs"/>,
+    /// not on every append (a statfs per batch was measurable): the floor is kept to within that much.
+    /// Called under <see cref="_roomLock"/>.
+    /// </summary>
+    private bool HasFreeDisk(long size)
     {
         if (_options.MinFreeDiskBytes == 0)
         {
             return true;
         }
-        var root = System.IO.Path.GetPathRoot(System.IO.Path.GetFullPath(_options.Path)) ?? "/";
-        return new DriveInfo(root).AvailableFreeSpace >= _options.MinFreeDiskBytes;
+        var now = Environment.TickCount64;
+        _sinceDiskCheck += size;
+        if (!_diskHadRoom || _sinceDiskCheck > DiskCheckBytes || now - _diskCheckedAt >= DiskCheckMs)
+        {
+            var root = System.IO.Path.GetPathRoot(System.IO.Path.GetFullPath(_options.Path)) ?? "/";
+            _diskHadRoom = new DriveInfo(root).AvailableFreeSpace >= _options.MinFreeDiskBytes;
+            _diskCheckedAt = now;
+            _sinceDiskCheck = 0;
+        }
+        return _diskHadRoom;
     }
 
     private void ReleaseReservation(long size)
@@ -223,20 +242,22 @@ public sealed partial class DurableBuffer : IAsyncDisposable
             var key = insert.Parameters.Add("$k", SqliteType.Text);
             var value = insert.Parameters.Add("$v", SqliteType.Blob);
             var received = insert.Parameters.Add("$r", SqliteType.Integer);
-            long added = 0;
+            var committed = new List<BufferedBatch>(group.Count);
             foreach (var pending in group)
             {
                 var entry = pending.Entry;
+                var receivedMs = entry.Received.ToUnixTimeMilliseconds();
                 device.Value = entry.Device;
                 seq.Value = entry.Seq;
                 key.Value = entry.Key;
                 value.Value = entry.Value;
-                received.Value = entry.Received.ToUnixTimeMilliseconds();
+                received.Value = receivedMs;
                 if (insert.ExecuteNonQuery() == 1)
                 {
                     pending.Outcome = AppendOutcome.Stored;
                     storedBytes += entry.Value.Length;
-                    added++;
+                    committed.Add(new BufferedBatch(SQLitePCL.raw.sqlite3_last_insert_rowid(_db.Handle), entry.Device, entry.Seq, entry.Key,
+                        entry.Value, DateTimeOffset.FromUnixTimeMilliseconds(receivedMs)));
                 }
                 else
                 {
@@ -244,13 +265,12 @@ public sealed partial class DurableBuffer : IAsyncDisposable
                 }
             }
             transaction.Commit();
-            if (added > 0)
+            if (committed.Count > 0)
             {
-                using var last = _db.CreateCommand();
-                last.CommandText = "SELECT last_insert_rowid()";
-                Volatile.Write(ref _lastId, (long)last.ExecuteScalar()!);
+                Hold(committed);
+                Volatile.Write(ref _lastId, committed[^1].Id);
             }
-            Interlocked.Add(ref _count, added);
+            Interlocked.Add(ref _count, committed.Count);
         }
         return storedBytes;
     }
@@ -262,6 +282,11 @@ public sealed partial class DurableBuffer : IAsyncDisposable
     public IReadOnlyList<BufferedBatch> ReadAfter(long afterId, int max)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        return ReadHeld(afterId, max) ?? ReadStored(afterId, max);
+    }
+
+    private List<BufferedBatch> ReadStored(long afterId, int max)
+    {
         var result = new List<BufferedBatch>(Math.Min(max, 1024));
         lock (_dbLock)
         {
@@ -305,6 +330,7 @@ public sealed partial class DurableBuffer : IAsyncDisposable
             Interlocked.Add(ref _count, -removed);
             Interlocked.Add(ref _bytes, -bytes);
         }
+        Release(delivered);
         SignalRoom();
     }
 
