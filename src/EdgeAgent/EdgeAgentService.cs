@@ -82,8 +82,13 @@ public sealed class EdgeAgentService : IDisposable
             _options.Forwarder, Metrics, _loggers.CreateLogger<Forwarder>(), _time);
         // MQTT 5 so the agent's receive maximum (not the broker's small default window, 20 in Mosquitto) bounds the
         // deliveries awaiting acknowledgement: many appends then share one commit.
-        var client = new MqttClient(_options.Mqtt with { AutoAcknowledge = false, CleanSession = false, ProtocolVersion = MqttProtocolVersion.V500 },
-            _loggers.CreateLogger<MqttClient>());
+        var client = new MqttClient(_options.Mqtt with
+        {
+            AutoAcknowledge = false,
+            CleanSession = false,
+            ProtocolVersion = MqttProtocolVersion.V500,
+            ReceiveBufferCapacity = Math.Max(_options.Mqtt.ReceiveBufferCapacity, _options.MaxPendingAcks),
+        }, _loggers.CreateLogger<MqttClient>());
         await using var __ = client.ConfigureAwait(false);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -22,7 +22,7 @@ public sealed record BufferOptions
     public long MinFreeDiskBytes { get; init; } = 256L << 20;
 
     /// <summary>Most appends made durable by one commit (one fsync): group commit keeps throughput at disk speed.</summary>
-    public int MaxAppendsPerCommit { get; init; } = 512;
+    public int MaxAppendsPerCommit { get; init; } = 2_048;
 
     /// <summary>Appends waiting for their commit; a full queue makes <see cref="DurableBuffer.AppendAsync"/> wait.</summary>
     public int AppendQueueCapacity { get; init; } = 4_096;

@@ -170,13 +170,14 @@ public sealed class Forwarder
                 failure ??= report.Failure;
             }
         }
-        _buffer.Delete(delivered);
-        _metrics.OnForwarded(delivered.Count);
         var now = _time.GetUtcNow();
         foreach (var batch in delivered)
         {
             _metrics.OnForwardLatency((now - batch.Received).TotalMilliseconds);
         }
+        // Deleted with the buffer's next group commit: the forwarder does not wait for the disk.
+        _buffer.DeleteWithNextCommit(delivered);
+        _metrics.OnForwarded(delivered.Count);
         if (failure is not null)
         {
             _metrics.OnForwardFailed(window.Batches.Count - delivered.Count);

@@ -79,6 +79,26 @@ public sealed class DurableBufferMemoryTests : IDisposable
         Assert.Equal(2, buffer.Count);
     }
 
+    [Fact]
+    public async Task Deliveries_deleted_with_the_next_commit_leave_memory_at_once_and_the_disk_with_the_appends()
+    {
+        await using (var buffer = DurableBuffer.Open(Options(), _metrics))
+        {
+            await AppendAsync(buffer, 4);
+            var held = buffer.ReadAfter(0, 100);
+
+            buffer.DeleteWithNextCommit([.. held.Take(3)]);
+            Assert.Equal([4L], buffer.ReadAfter(0, 100).Select(b => b.Seq));
+
+            await buffer.AppendAsync(Readings.Entry("dev-a", 10, "Patient/1"), CancellationToken.None);
+            Assert.Equal(2, buffer.Count);
+            Assert.Equal(buffer.ReadAfter(0, 100).Sum(b => (long)b.Value.Length), buffer.Bytes);
+        }
+
+        await using var reopened = DurableBuffer.Open(Options(), _metrics);
+        Assert.Equal([4L, 10], reopened.ReadOldest(100).Select(b => b.Seq));
+    }
+
     public void Dispose()
     {
         _metrics.Dispose();
