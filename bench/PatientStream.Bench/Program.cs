@@ -2,6 +2,8 @@ using System.CommandLine;
 using PatientStream.Bench;
 using PatientStream.Bench.Analytics;
 using PatientStream.Bench.Edge;
+using PatientStream.Bench.EndToEnd;
+using PatientStream.Bench.Fhir;
 using PatientStream.Bench.Kafka;
 using PatientStream.Bench.Mqtt;
 
@@ -12,7 +14,7 @@ var root = new RootCommand("Run PatientStream's benchmarks and write bench/resul
 root.SetAction(async (result, cancellationToken) =>
 {
     // Actors first: their memory figure is a heap difference, clearest in a fresh process.
-    IBenchmark[] all = [new ActorBenchmark(), new MqttClientBenchmark(), new KafkaBenchmark(), new EdgeBenchmark()];
+    IBenchmark[] all = [new ActorBenchmark(), new MqttClientBenchmark(), new KafkaBenchmark(), new EdgeBenchmark(), new FhirStoreBenchmark(), new EndToEndBenchmark()];
     var settings = new BenchSettings(result.GetValue(quick));
     var filter = result.GetValue(only);
     var results = new List<BenchResult>();
