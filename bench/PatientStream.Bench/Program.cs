@@ -37,6 +37,13 @@ root.SetAction(async (result, cancellationToken) =>
             unfinished.Add(benchmark.Name);
             continue;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // One broken benchmark must not cost the figures of the others.
+            Console.WriteLine($"bench: {benchmark.Name} failed: {e.Message}");
+            unfinished.Add(benchmark.Name);
+            continue;
+        }
         foreach (var row in rows)
         {
             Console.WriteLine($"  {row.Name}: {row.Value:0.##} {row.Unit}{(row.Ratio is { } r ? $" ({r:0.00}× {row.Baseline})" : "")}");
@@ -44,11 +51,11 @@ root.SetAction(async (result, cancellationToken) =>
         results.AddRange(rows);
     }
     var folder = Path.GetFullPath(result.GetValue(output)!);
-    await Report.WriteAsync(folder, results, settings.Quick, cancellationToken);
+    await Report.WriteAsync(folder, results, settings.Quick, unfinished, cancellationToken);
     Console.WriteLine($"bench: wrote {Path.Combine(folder, "latest.json")} and latest.md");
     if (unfinished.Count > 0)
     {
-        Console.WriteLine($"bench: unfinished: {string.Join(", ", unfinished)}");
+        Console.WriteLine($"bench: unfinished or failed: {string.Join(", ", unfinished)}");
         return 1;
     }
     return 0;

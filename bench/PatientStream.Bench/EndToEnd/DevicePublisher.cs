@@ -115,7 +115,8 @@ internal sealed class DevicePublisher(int port, IReadOnlyList<string> devices, i
         return stamp;
     }
 
-    private DeviceBatch Batch(int device, DateTimeOffset stamp, long seq) => new()
+    /// <summary>A regular batch: <see cref="SamplesPerBatch"/> samples of three vital signs, up to 3 ms before <paramref name="stamp"/>.</summary>
+    internal DeviceBatch Batch(int device, DateTimeOffset stamp, long seq) => new()
     {
         Device = devices[device],
         Seq = seq,

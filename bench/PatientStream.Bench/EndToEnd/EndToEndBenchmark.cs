@@ -56,17 +56,17 @@ internal sealed class EndToEndBenchmark : IBenchmark
                 var observer = new PipelineObserver(influxHttp, Database, fhirHttp, DateTimeOffset.UtcNow.AddMinutes(-1));
                 using var stopObserving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var observing = observer.RunAsync(stopObserving.Token);
-                var phases = new PhaseRunner(publisher, observer, host);
+                var phases = new PhaseRunner(publisher, observer, host, settings.Scale(60_000, 10_000));
 
                 // Warm-up (not measured): topic creation on the mock cluster, JIT, connection pools, consent caches.
                 Console.WriteLine("  warm-up…");
                 await phases.RunAsync(2_000, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(90), cancellationToken).ConfigureAwait(false);
 
                 var duration = TimeSpan.FromSeconds(settings.Scale(60, 10));
-                var drain = TimeSpan.FromSeconds(settings.Scale(90, 30));
+                var drain = TimeSpan.FromSeconds(settings.Scale(120, 45));
                 Console.WriteLine($"  target load: {TargetSamplesPerSecond:N0} samples/s offered for {duration.TotalSeconds:0} s…");
                 var full = await phases.RunAsync(TargetSamplesPerSecond, duration, drain, cancellationToken).ConfigureAwait(false);
-                var half = Math.Max(1_000, full.InfluxRate / 2);
+                var half = Math.Max(200, full.InfluxRate / 2);
                 Console.WriteLine($"  half load: {half:N0} samples/s for {duration.TotalSeconds / 2:0} s…");
                 var relaxed = await phases.RunAsync(half, duration / 2, drain, cancellationToken).ConfigureAwait(false);
 
@@ -100,7 +100,9 @@ internal sealed class EndToEndBenchmark : IBenchmark
             new($"e2e samples/s sustained publish → FHIR Observations ({load})", full.FhirRate, "samples/s", kafkaRate, raw.KafkaSamplesPerSecond,
                 "≥ 50,000 samples/s", full.FhirRate >= TargetSamplesPerSecond),
         };
-        foreach (var (phase, label) in new[] { (full, load), (relaxed, $"{relaxed.Offered:N0} samples/s, half the sustained rate") })
+        rows.Add(new($"e2e samples per CPU-second of serve + edge + ingest ({load})", full.SamplesPerCpuSecond, "samples/CPU-s", null, null, null, null));
+        var relaxedLabel = $"{relaxed.Offered:N0} samples/s, half the sustained rate{(full.Drained ? "" : ", started with the target phase's backlog")}";
+        foreach (var (phase, label) in new[] { (full, load), (relaxed, relaxedLabel) })
         {
             rows.Add(new($"e2e p50 publish → InfluxDB ({label})", phase.InfluxP50, "ms", mosquittoLatency, raw.MosquittoP50, null, null));
             rows.Add(new($"e2e p99 publish → InfluxDB ({label})", phase.InfluxP99, "ms", mosquittoLatency, raw.MosquittoP99, "< 1,000 ms", phase.InfluxP99 < 1_000));
@@ -115,24 +117,30 @@ internal sealed class EndToEndBenchmark : IBenchmark
 }
 
 /// <summary>What one load phase measured. Rates count from the phase's first publish to the moment its last sample was visible.</summary>
-internal sealed record PhaseFigures(double Offered, double InfluxRate, double FhirRate, double InfluxP50, double InfluxP99, double FhirP50, double FhirP99);
+internal sealed record PhaseFigures(double Offered, double InfluxRate, double FhirRate, double InfluxP50, double InfluxP99, double FhirP50, double FhirP99)
+{
+    /// <summary>Samples written to InfluxDB per CPU-second of serve + edge + ingest together (less sensitive to other load on the machine).</summary>
+    public double SamplesPerCpuSecond { get; init; }
+
+    /// <summary>Whether every published sample arrived before the drain deadline (otherwise the next phase starts with a backlog).</summary>
+    public bool Drained { get; init; }
+}
 
 /// <summary>Runs one load phase: publish, then wait (bounded) until every published sample is in InfluxDB and FHIR.</summary>
-internal sealed class PhaseRunner(DevicePublisher publisher, PipelineObserver observer, HostProcesses host)
+/// <param name="window">Samples allowed between publish and InfluxDB; at most 60,000 (~6 MB of Kafka records, below the mock cluster's cap).</param>
+internal sealed class PhaseRunner(DevicePublisher publisher, PipelineObserver observer, HostProcesses host, long window)
 {
-    /// <summary>Samples allowed between publish and InfluxDB (~6 MB of Kafka records: below the mock cluster's cap).</summary>
-    private const long Window = 60_000;
-
     public async Task<PhaseFigures> RunAsync(double rate, TimeSpan duration, TimeSpan drain, CancellationToken cancellationToken)
     {
         host.EnsureAlive();
         var publishedBefore = publisher.PublishedSamples;
         var influxBefore = observer.InfluxSamples;
         var fhirBefore = observer.FhirObservations;
+        var cpuBefore = host.ProductCpuSeconds();
         _ = observer.TakeLatencies();
         var watch = Stopwatch.StartNew();
         // The observer's counts start from everything already written; the window compares like with like.
-        await publisher.RunAsync(rate, duration, () => observer.InfluxSamples - influxBefore + publishedBefore, Window, cancellationToken).ConfigureAwait(false);
+        await publisher.RunAsync(rate, duration, () => observer.InfluxSamples - influxBefore + publishedBefore, window, cancellationToken).ConfigureAwait(false);
         var target = publisher.PublishedSamples - publishedBefore;
         TimeSpan? influxDone = null, fhirDone = null;
         var deadline = watch.Elapsed + drain;
@@ -149,9 +157,14 @@ internal sealed class PhaseRunner(DevicePublisher publisher, PipelineObserver ob
         }
         var influxRate = (observer.InfluxSamples - influxBefore) / (influxDone ?? watch.Elapsed).TotalSeconds;
         var fhirRate = (observer.FhirObservations - fhirBefore) / (fhirDone ?? watch.Elapsed).TotalSeconds;
+        var cpu = host.ProductCpuSeconds() - cpuBefore;
         var (influx, fhir) = observer.TakeLatencies();
         Console.WriteLine($"  published {target:N0} samples in {duration.TotalSeconds:0} s; InfluxDB {influxRate:N0}/s, FHIR {fhirRate:N0}/s; probe samples seen {influx.Length} / {fhir.Length}");
-        return new PhaseFigures(rate, influxRate, fhirRate, Percentile(influx, 0.50), Percentile(influx, 0.99), Percentile(fhir, 0.50), Percentile(fhir, 0.99));
+        return new PhaseFigures(rate, influxRate, fhirRate, Percentile(influx, 0.50), Percentile(influx, 0.99), Percentile(fhir, 0.50), Percentile(fhir, 0.99))
+        {
+            SamplesPerCpuSecond = cpu > 0 ? (observer.InfluxSamples - influxBefore) / cpu : double.NaN,
+            Drained = influxDone is not null && fhirDone is not null,
+        };
     }
 
     private static double Percentile(double[] samples, double quantile) => samples.Length == 0 ? double.NaN : MqttBench.Percentile(samples, quantile);

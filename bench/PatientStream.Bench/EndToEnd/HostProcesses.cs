@@ -44,11 +44,7 @@ internal sealed class HostProcesses : IAsyncDisposable
     /// <summary>Starts <c>patientstream {arguments}</c> and waits for its READY line.</summary>
     public async Task<ServerProcess> StartAsync(string name, IReadOnlyList<string> arguments)
     {
-        var process = ServerProcess.Start(name, "dotnet", [_hostDll, .. arguments], environment: new Dictionary<string, string>
-        {
-            ["DOTNET_gcServer"] = "0",
-            ["PATIENTSTREAM_ROOT"] = RepositoryRoot(),
-        });
+        var process = ServerProcess.Start(name, "dotnet", [_hostDll, .. arguments]);
         _started.Add(process);
         await process.WaitUntilReadyAsync(_ => Task.FromResult(process.Log.Contains("READY", StringComparison.Ordinal)), StartTimeout).ConfigureAwait(false);
         return process;
@@ -78,25 +74,34 @@ internal sealed class HostProcesses : IAsyncDisposable
 
     private static string Tail(string log) => string.Join('\n', log.Split('\n').TakeLast(30));
 
+    /// <summary>The checkout this runner was built in: its output is artifacts/bin/PatientStream.Bench/release/.</summary>
     private static string RepositoryRoot()
     {
-        var fromEnvironment = Environment.GetEnvironmentVariable("PATIENTSTREAM_ROOT");
-        if (!string.IsNullOrEmpty(fromEnvironment) && File.Exists(Path.Combine(fromEnvironment, "PatientStream.sln")))
-        {
-            return fromEnvironment;
-        }
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "PatientStream.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-        }
-        throw new InvalidOperationException("Cannot find the PatientStream checkout (PatientStream.sln); run from inside it or set PATIENTSTREAM_ROOT.");
+        var root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", ".."));
+        return File.Exists(Path.Combine(root, "PatientStream.sln"))
+            ? root
+            : throw new InvalidOperationException($"{root} is not the PatientStream checkout; run the benchmarks from their build output (./patientstream bench).");
     }
+
+    /// <summary>CPU time (user + system) a process has used so far, in seconds; 0 once it has gone.</summary>
+    public static double CpuSeconds(int pid)
+    {
+        var stat = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat";
+        if (!File.Exists(stat))
+        {
+            return 0;
+        }
+        // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
+        var text = File.ReadAllText(stat);
+        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / ClockTicksPerSecond;
+    }
+
+    /// <summary>USER_HZ: 100 on every Linux this runs on (the kernel's ABI value, independent of CONFIG_HZ).</summary>
+    private const double ClockTicksPerSecond = 100;
+
+    /// <summary>CPU seconds used so far by the product's processes together.</summary>
+    public double ProductCpuSeconds() => _started.Sum(p => CpuSeconds(p.Pid));
 
     public async ValueTask DisposeAsync()
     {

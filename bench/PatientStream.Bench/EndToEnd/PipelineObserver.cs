@@ -10,8 +10,8 @@ namespace PatientStream.Bench.EndToEnd;
 /// </summary>
 internal sealed class PipelineObserver(HttpClient influx, string database, HttpClient fhir, DateTimeOffset since)
 {
-    private static readonly TimeSpan CountInterval = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan CountInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(50);
     private readonly List<double> _influxLatencies = [];
     private readonly List<double> _fhirLatencies = [];
     private readonly DateTimeOffset _since = since;

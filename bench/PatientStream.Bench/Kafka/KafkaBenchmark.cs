@@ -11,13 +11,16 @@ namespace PatientStream.Bench.Kafka;
 /// <remarks>
 /// librdkafka's mock cluster keeps only about 5 MB per partition and deletes the oldest records beyond that. At 200,000
 /// records a topic's busiest partition passed the cap, the consumers waited for records that no longer existed and
-/// the run hung. The full run therefore produces 80,000 records (each partition well under the cap even with the
-/// sticky partitioner's skew), and both consume phases check the log start offsets first and fail loudly if the
-/// cluster dropped anything.
+/// the run hung: records without a key go to one partition at a time (the sticky partitioner), so one partition took
+/// over a third of them. Records now carry one of <see cref="Keys"/> keys, as production records carry the patient
+/// id, which spreads them evenly; the full run produces 80,000 (about 20,000 per partition, under half the cap),
+/// and both consume phases check the log start offsets first and fail loudly if the cluster dropped anything.
 /// </remarks>
 internal sealed class KafkaBenchmark : IBenchmark
 {
     private const int RecordBytes = 100;
+    private const int Keys = 1_024;
+    private static readonly string[] KeyNames = [.. Enumerable.Range(0, Keys).Select(k => $"patient-{k}")];
 
     public string Name => "kafka";
 
@@ -66,7 +69,7 @@ internal sealed class KafkaBenchmark : IBenchmark
     internal static double RawProduce(string bootstrap, string topic, byte[] payload, int count)
     {
         var config = new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All, EnableIdempotence = true, LingerMs = 5, QueueBufferingMaxMessages = 101_000 };
-        using var producer = new ProducerBuilder<Null, byte[]>(config).Build();
+        using var producer = new ProducerBuilder<string, byte[]>(config).Build();
         var failed = 0;
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
@@ -75,10 +78,10 @@ internal sealed class KafkaBenchmark : IBenchmark
             {
                 try
                 {
-                    producer.Produce(topic, new Message<Null, byte[]> { Value = payload }, r => { if (r.Error.IsError) { Interlocked.Increment(ref failed); } });
+                    producer.Produce(topic, new Message<string, byte[]> { Key = KeyNames[i % Keys], Value = payload }, r => { if (r.Error.IsError) { Interlocked.Increment(ref failed); } });
                     break;
                 }
-                catch (ProduceException<Null, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
                 {
                     producer.Flush(TimeSpan.FromMilliseconds(10));
                 }
@@ -100,7 +103,7 @@ internal sealed class KafkaBenchmark : IBenchmark
         var pending = new List<Task<DeliveryReport>>(count);
         for (var i = 0; i < count; i++)
         {
-            pending.Add(producer.ProduceAsync(topic, null, payload, cancellationToken));
+            pending.Add(producer.ProduceAsync(topic, KeyNames[i % Keys], payload, cancellationToken));
         }
         var reports = await Task.WhenAll(pending).ConfigureAwait(false);
         watch.Stop();
