@@ -42,11 +42,12 @@ internal sealed class HostProcesses : IAsyncDisposable
     }
 
     /// <summary>Starts <c>patientstream {arguments}</c> and waits for its READY line.</summary>
-    public async Task<ServerProcess> StartAsync(string name, IReadOnlyList<string> arguments)
+    public async Task<ServerProcess> StartAsync(string name, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var process = ServerProcess.Start(name, "dotnet", [_hostDll, .. arguments]);
         _started.Add(process);
-        await process.WaitUntilReadyAsync(_ => Task.FromResult(process.Log.Contains("READY", StringComparison.Ordinal)), StartTimeout).ConfigureAwait(false);
+        await process.WaitUntilReadyAsync(_ => Task.FromResult(process.Log.Contains("READY", StringComparison.Ordinal)), StartTimeout)
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
         return process;
     }
 

@@ -54,9 +54,9 @@ internal sealed class PipelineObserver(HttpClient influx, string database, HttpC
                 {
                     await poll(cancellationToken).ConfigureAwait(false);
                 }
-                catch (HttpRequestException e)
+                catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
                 {
-                    // A slow or refused query is a missed poll, not a failed run; the next poll catches up.
+                    // A refused or timed-out query is a missed poll, not a failed run; the next poll catches up.
                     Console.WriteLine($"  poll failed: {e.Message}");
                 }
             }
