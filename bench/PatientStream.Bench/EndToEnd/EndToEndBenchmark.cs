@@ -56,19 +56,20 @@ internal sealed class EndToEndBenchmark : IBenchmark
                 var observer = new PipelineObserver(influxHttp, Database, fhirHttp, DateTimeOffset.UtcNow.AddMinutes(-1));
                 using var stopObserving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var observing = observer.RunAsync(stopObserving.Token);
-                var phases = new PhaseRunner(publisher, observer, host, settings.Scale(60_000, 10_000));
+                var phases = new PhaseRunner(publisher, observer, host, settings.Scale(30_000, 10_000));
 
                 // Warm-up (not measured): topic creation on the mock cluster, JIT, connection pools, consent caches.
                 Console.WriteLine("  warm-up…");
                 await phases.RunAsync(2_000, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(90), cancellationToken).ConfigureAwait(false);
 
                 var duration = TimeSpan.FromSeconds(settings.Scale(60, 10));
-                var drain = TimeSpan.FromSeconds(settings.Scale(120, 45));
+                // Long enough for the FHIR writes of the last consumed batches to land, so the half-rate phase starts drained.
+                var drain = TimeSpan.FromSeconds(settings.Scale(240, 45));
                 Console.WriteLine($"  target load: {TargetSamplesPerSecond:N0} samples/s offered for {duration.TotalSeconds:0} s…");
                 var full = await phases.RunAsync(TargetSamplesPerSecond, duration, drain, cancellationToken).ConfigureAwait(false);
                 var half = Math.Max(200, full.InfluxRate / 2);
                 Console.WriteLine($"  half load: {half:N0} samples/s for {duration.TotalSeconds / 2:0} s…");
-                var relaxed = await phases.RunAsync(half, duration / 2, drain, cancellationToken).ConfigureAwait(false);
+                var relaxed = await phases.RunAsync(half, duration / 2, TimeSpan.FromSeconds(settings.Scale(60, 30)), cancellationToken).ConfigureAwait(false);
 
                 var memory = new (string Name, int Pid)[]
                 {
