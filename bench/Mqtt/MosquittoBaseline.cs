@@ -6,7 +6,7 @@ using System.Threading.Channels;
 namespace PatientStream.Mqtt.Bench;
 
 /// <summary>The same scenarios driven through mosquitto_pub / mosquitto_sub (libmosquitto), the reference client.</summary>
-internal sealed class MosquittoBaseline(MqttBenchOptions options, int payloadBytes)
+public sealed class MosquittoBaseline(MqttBenchOptions options, int payloadBytes)
 {
     private string Pub => Path.Combine(options.MosquittoClients, "mosquitto_pub");
     private string Sub => Path.Combine(options.MosquittoClients, "mosquitto_sub");

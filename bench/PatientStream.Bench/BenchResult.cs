@@ -4,18 +4,20 @@ namespace PatientStream.Bench;
 
 /// <summary>
 /// One figure of a benchmark next to its baseline from the same run. <see cref="Ratio"/> is value / baseline value;
-/// <see cref="Target"/> states the goal in words ("≥ 0.9 × baseline", "≤ 50 ms").
+/// <see cref="Target"/> states the goal in words ("≥ 0.9 × baseline", "≤ 50 ms"). latest.json carries exactly the
+/// fields issue 9 names, in its order; <see cref="Met"/> (whether the target was reached) shows in latest.md only.
 /// </summary>
 public sealed record BenchResult(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("value")] double Value,
-    [property: JsonPropertyName("unit")] string Unit,
-    [property: JsonPropertyName("baseline")] string? Baseline,
-    [property: JsonPropertyName("baseline_value")] double? BaselineValue,
-    [property: JsonPropertyName("target")] string? Target,
-    [property: JsonPropertyName("met")] bool? Met)
+    [property: JsonPropertyName("name"), JsonPropertyOrder(0)] string Name,
+    [property: JsonPropertyName("value"), JsonPropertyOrder(1)] double Value,
+    [property: JsonPropertyName("unit"), JsonPropertyOrder(2)] string Unit,
+    [property: JsonPropertyName("baseline"), JsonPropertyOrder(3)] string? Baseline,
+    [property: JsonPropertyName("baseline_value"), JsonPropertyOrder(4)] double? BaselineValue,
+    [property: JsonPropertyName("target"), JsonPropertyOrder(6)] string? Target,
+    [property: JsonIgnore] bool? Met)
 {
     [JsonPropertyName("ratio")]
+    [JsonPropertyOrder(5)]
     public double? Ratio => BaselineValue is > 0 ? Math.Round(Value / BaselineValue.Value, 3) : null;
 }
 

@@ -2,6 +2,8 @@ using System.CommandLine;
 using PatientStream.Bench;
 using PatientStream.Bench.Analytics;
 using PatientStream.Bench.Edge;
+using PatientStream.Bench.EndToEnd;
+using PatientStream.Bench.Fhir;
 using PatientStream.Bench.Kafka;
 using PatientStream.Bench.Mqtt;
 
@@ -12,7 +14,7 @@ var root = new RootCommand("Run PatientStream's benchmarks and write bench/resul
 root.SetAction(async (result, cancellationToken) =>
 {
     // Actors first: their memory figure is a heap difference, clearest in a fresh process.
-    IBenchmark[] all = [new ActorBenchmark(), new MqttClientBenchmark(), new KafkaBenchmark(), new EdgeBenchmark()];
+    IBenchmark[] all = [new ActorBenchmark(), new MqttClientBenchmark(), new KafkaBenchmark(), new EdgeBenchmark(), new PatientStream.Bench.Ingest.IngestBenchmark(), new FhirStoreBenchmark(), new EndToEndBenchmark()];
     var settings = new BenchSettings(result.GetValue(quick));
     var filter = result.GetValue(only);
     var results = new List<BenchResult>();
@@ -35,6 +37,13 @@ root.SetAction(async (result, cancellationToken) =>
             unfinished.Add(benchmark.Name);
             continue;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // One broken benchmark must not cost the figures of the others.
+            Console.WriteLine($"bench: {benchmark.Name} failed: {e.Message}");
+            unfinished.Add(benchmark.Name);
+            continue;
+        }
         foreach (var row in rows)
         {
             Console.WriteLine($"  {row.Name}: {row.Value:0.##} {row.Unit}{(row.Ratio is { } r ? $" ({r:0.00}× {row.Baseline})" : "")}");
@@ -42,11 +51,11 @@ root.SetAction(async (result, cancellationToken) =>
         results.AddRange(rows);
     }
     var folder = Path.GetFullPath(result.GetValue(output)!);
-    await Report.WriteAsync(folder, results, settings.Quick, cancellationToken);
+    await Report.WriteAsync(folder, results, settings.Quick, unfinished, cancellationToken);
     Console.WriteLine($"bench: wrote {Path.Combine(folder, "latest.json")} and latest.md");
     if (unfinished.Count > 0)
     {
-        Console.WriteLine($"bench: unfinished: {string.Join(", ", unfinished)}");
+        Console.WriteLine($"bench: unfinished or failed: {string.Join(", ", unfinished)}");
         return 1;
     }
     return 0;

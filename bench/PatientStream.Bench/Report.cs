@@ -9,20 +9,24 @@ namespace PatientStream.Bench;
 /// <summary>Writes bench/results/latest.json (a list of results) and latest.md (a table with the machine).</summary>
 internal static class Report
 {
-    public static async Task WriteAsync(string folder, IReadOnlyList<BenchResult> results, bool quick, CancellationToken cancellationToken)
+    public static async Task WriteAsync(string folder, IReadOnlyList<BenchResult> results, bool quick, IReadOnlyList<string> unfinished, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(folder);
         await File.WriteAllTextAsync(Path.Combine(folder, "latest.json"),
             JsonSerializer.Serialize(results, BenchJson.Default.IReadOnlyListBenchResult), cancellationToken).ConfigureAwait(false);
-        await File.WriteAllTextAsync(Path.Combine(folder, "latest.md"), Markdown(results, quick), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(folder, "latest.md"), Markdown(results, quick, unfinished), cancellationToken).ConfigureAwait(false);
     }
 
-    private static string Markdown(IReadOnlyList<BenchResult> results, bool quick)
+    private static string Markdown(IReadOnlyList<BenchResult> results, bool quick, IReadOnlyList<string> unfinished)
     {
         var md = new StringBuilder();
         md.AppendLine("# PatientStream benchmarks").AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(quick ? " (quick run: smoke figures only)" : "")}.").AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Machine()}").AppendLine();
+        if (unfinished.Count > 0)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"**Failed or unfinished, no figures:** {string.Join(", ", unfinished)} (see the run's output).").AppendLine();
+        }
         md.AppendLine("| benchmark | value | unit | baseline | baseline value | ratio | target | met |");
         md.AppendLine("|---|---:|---|---|---:|---:|---|---|");
         foreach (var r in results)

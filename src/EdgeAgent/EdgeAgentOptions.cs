@@ -31,8 +31,12 @@ public sealed record EdgeAgentOptions
     /// <summary>The JSON-lines audit file of gate decisions.</summary>
     public required string AuditPath { get; init; }
 
-    /// <summary>Messages received but not yet acknowledged (their appends in progress); past it, reading pauses.</summary>
-    public int MaxPendingAcks { get; init; } = 1_000;
+    /// <summary>
+    /// Messages received but not yet acknowledged (their appends in progress); past it, reading pauses. It is the
+    /// window that group commit fills while an fsync is under way, so it bounds throughput to about this many
+    /// batches per commit; the agent raises the MQTT receive maximum to match.
+    /// </summary>
+    public int MaxPendingAcks { get; init; } = 4_000;
 
     /// <summary>The subscription actually made: <c>$share/{group}/{filter}</c>, or the bare filter without a group.</summary>
     public string Subscription => string.IsNullOrEmpty(SharedGroup) ? TopicFilter : $"$share/{SharedGroup}/{TopicFilter}";

@@ -82,8 +82,13 @@ public sealed class EdgeAgentService : IDisposable
             _options.Forwarder, Metrics, _loggers.CreateLogger<Forwarder>(), _time);
         // MQTT 5 so the agent's receive maximum (not the broker's small default window, 20 in Mosquitto) bounds the
         // deliveries awaiting acknowledgement: many appends then share one commit.
-        var client = new MqttClient(_options.Mqtt with { AutoAcknowledge = false, CleanSession = false, ProtocolVersion = MqttProtocolVersion.V500 },
-            _loggers.CreateLogger<MqttClient>());
+        var client = new MqttClient(_options.Mqtt with
+        {
+            AutoAcknowledge = false,
+            CleanSession = false,
+            ProtocolVersion = MqttProtocolVersion.V500,
+            ReceiveBufferCapacity = Math.Max(_options.Mqtt.ReceiveBufferCapacity, _options.MaxPendingAcks),
+        }, _loggers.CreateLogger<MqttClient>());
         await using var __ = client.ConfigureAwait(false);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -162,6 +167,7 @@ public sealed class EdgeAgentService : IDisposable
     private async Task ReceiveAsync(MqttClient client, EdgeGate gate, DurableBuffer buffer, ChannelWriter<PendingAck> pending,
         CancellationToken cancellationToken)
     {
+        using var encoder = new RawReadingEncoder();
         try
         {
             await foreach (var message in client.Messages.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -173,7 +179,7 @@ public sealed class EdgeAgentService : IDisposable
                 {
                     case GateForward forward:
                         var reading = forward.Reading;
-                        var entry = new BufferEntry(reading.Device, reading.Batch.Seq, reading.Patient, ContractsJson.Serialize(reading), received);
+                        var entry = new BufferEntry(reading.Device, reading.Batch.Seq, reading.Patient, encoder.Encode(forward), received);
                         stored = buffer.AppendAsync(entry, cancellationToken).AsTask();
                         break;
                     case GateQuarantined quarantined:

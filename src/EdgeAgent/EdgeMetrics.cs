@@ -69,6 +69,9 @@ public sealed class EdgeMetrics : IDisposable
 
     public void OnDuplicate() => Interlocked.Increment(ref _duplicates);
 
+    /// <summary>Batches forwarded so far; cheaper than <see cref="Snapshot"/>, which asks the buffer for its gauges.</summary>
+    public long Forwarded => Interlocked.Read(ref _forwarded);
+
     public void OnForwarded(int count) => Interlocked.Add(ref _forwarded, count);
 
     public void OnForwardFailed(int count) => Interlocked.Add(ref _forwardFailures, count);

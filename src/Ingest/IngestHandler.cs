@@ -1,6 +1,8 @@
 using PatientStream.Ingest.Cleaning;
 using PatientStream.Ingest.Influx;
+using PatientStream.Ingest.Mapping;
 using PatientStream.Ingest.State;
+using PatientStream.Ingest.Summaries;
 using PatientStream.Kafka;
 using PatientStream.Kafka.Contracts;
 using Microsoft.Extensions.Logging;
@@ -18,6 +20,7 @@ public sealed class IngestHandler : IRecordBatchHandler
 {
     private readonly IngestOptions _options;
     private readonly SampleCleaner _cleaner;
+    private readonly MeasurementCalculator _calculator;
     private readonly IngestStateStore _state;
     private readonly SeriesGate _gate;
     private readonly IInfluxWriter _influx;
@@ -29,7 +32,7 @@ public sealed class IngestHandler : IRecordBatchHandler
 
     public IngestHandler(IngestOptions options, IngestStateStore state, IInfluxWriter influx, IDeadLetterWriter deadLetters,
         IReadOnlyList<ICleanSampleSink>? sinks = null, SampleCleaner? cleaner = null, ILogger<IngestHandler>? logger = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null, MeasurementCalculator? calculator = null)
     {
         _options = IngestOptionsValidator.EnsureValid(options);
         _state = state ?? throw new ArgumentNullException(nameof(state));
@@ -37,6 +40,7 @@ public sealed class IngestHandler : IRecordBatchHandler
         _deadLetters = deadLetters ?? throw new ArgumentNullException(nameof(deadLetters));
         _sinks = sinks ?? [];
         _cleaner = cleaner ?? new SampleCleaner(options);
+        _calculator = calculator ?? MeasurementCalculator.None;
         _gate = new SeriesGate(state, options.AllowedLateness);
         _logger = logger ?? NullLogger<IngestHandler>.Instance;
         _time = time ?? TimeProvider.System;
@@ -53,6 +57,7 @@ public sealed class IngestHandler : IRecordBatchHandler
         var rejectedRecords = new List<RejectedRecord>();
         var accepted = new List<Routed>();
         var refused = new List<(Routed Sample, string Topic, string Reason)>();
+        var batchSamples = new List<(CleanSample Sample, int Index)>();
         var duplicateBatches = 0;
         var duplicateSamples = 0;
         foreach (var record in records)
@@ -74,6 +79,7 @@ public sealed class IngestHandler : IRecordBatchHandler
             }
             var rejectedIndexes = clean.Rejected.Select(r => r.Index).ToHashSet();
             var next = 0;
+            batchSamples.Clear();
             foreach (var sample in clean.Accepted)
             {
                 // Accepted samples keep batch order, so each one's index is the next one the cleaner did not reject.
@@ -81,7 +87,12 @@ public sealed class IngestHandler : IRecordBatchHandler
                 {
                     next++;
                 }
-                var routed = new Routed(record, reading, next++, sample);
+                batchSamples.Add((sample, next++));
+            }
+            // Calculated measurements go through dedupe and lateness like measured ones, under their own series.
+            _calculator.AppendCalculated(batchSamples);
+            foreach (var (sample, index) in batchSamples)
+            {
                 var (verdict, judged) = _gate.Admit(changes, sample);
                 switch (verdict)
                 {
@@ -89,32 +100,57 @@ public sealed class IngestHandler : IRecordBatchHandler
                         duplicateSamples++;
                         break;
                     case GateVerdict.TooLate:
-                        refused.Add((routed with { Sample = judged }, _options.LateTopic,
+                        refused.Add((new Routed(record, reading, index, judged), _options.LateTopic,
                             $"{RejectCodes.TooLate}: {judged.Type.Name} sample arrived more than {_options.AllowedLateness:c} behind its series"));
                         break;
                     default:
-                        accepted.Add(routed with { Sample = judged });
+                        accepted.Add(new Routed(record, reading, index, judged));
                         break;
                 }
             }
         }
 
         var cleaned = _time.GetTimestamp();
-        var stored = await WriteInfluxAsync(accepted, refused, cancellationToken).ConfigureAwait(false);
-        var written = _time.GetTimestamp();
-        var samples = stored.Select(r => r.Sample!).ToList();
-        foreach (var sink in _sinks)
+        // The dedupe keys go into an open SQLite transaction while InfluxDB works; it commits only after every sink acknowledged.
+        var now = _time.GetUtcNow();
+        var staging = Task.Run(() => _state.Stage(changes, now), CancellationToken.None);
+        IngestStateStore.StagedCommit? staged = null;
+        List<Routed> stored;
+        long written;
+        try
         {
-            await sink.WriteAsync(samples, cancellationToken).ConfigureAwait(false);
+            stored = await WriteInfluxAsync(accepted, refused, cancellationToken).ConfigureAwait(false);
+            written = _time.GetTimestamp();
+            staged = await staging.ConfigureAwait(false);
+            var samples = stored.ConvertAll(r => r.Sample!);
+            var summaries = Summarise(samples, changes);
+            foreach (var sink in _sinks)
+            {
+                await sink.WriteAsync(samples, cancellationToken).ConfigureAwait(false);
+                if (summaries.Count > 0 && sink is ISummarySink summarySink)
+                {
+                    await summarySink.WriteSummariesAsync(summaries, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            SampleDeadLetter[] letters = [.. refused.Select(r => ToDeadLetter(r.Sample, r.Topic, r.Reason))];
+            await WhileUnavailableAsync(async ct =>
+            {
+                await _deadLetters.WriteAsync(letters, ct).ConfigureAwait(false);
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
         }
-        SampleDeadLetter[] letters = [.. refused.Select(r => ToDeadLetter(r.Sample, r.Topic, r.Reason))];
-        await WhileUnavailableAsync(async ct =>
+        catch
         {
-            await _deadLetters.WriteAsync(letters, ct).ConfigureAwait(false);
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
+            // Nothing of a failed batch may stay in the state: roll the staged keys back (after staging ended, as the
+            // connection is not shared between threads).
+            (staged ?? await StagedOrNullAsync(staging).ConfigureAwait(false))?.Dispose();
+            throw;
+        }
         var sunk = _time.GetTimestamp();
-        _state.Commit(changes, _time.GetUtcNow());
+        using (staged)
+        {
+            staged.Complete();
+        }
         PruneWhenDue();
         Counters.AddTimes(_time.GetElapsedTime(started, cleaned), _time.GetElapsedTime(cleaned, written), _time.GetElapsedTime(written, sunk),
             _time.GetElapsedTime(sunk));
@@ -137,9 +173,10 @@ public sealed class IngestHandler : IRecordBatchHandler
         }
         var points = new List<InfluxPoint>(accepted.Count);
         var owners = new List<int>(accepted.Count);
+        var tags = new Dictionary<(string, string, SampleQuality), KeyValuePair<string, string>[]>();
         for (var i = 0; i < accepted.Count; i++)
         {
-            SamplePoints.Append(accepted[i].Sample!, i, points, owners);
+            SamplePoints.Append(accepted[i].Sample!, i, points, owners, tags);
         }
         var result = await WhileUnavailableAsync(ct => _influx.WriteAsync(points, ct), cancellationToken).ConfigureAwait(false);
         if (result.Failed.Count == 0)
@@ -157,6 +194,51 @@ public sealed class IngestHandler : IRecordBatchHandler
             refused.Add((accepted[owner], _options.DeadLetterTopic, failure.Reason));
         }
         return [.. accepted.Where((_, i) => !failedOwners.ContainsKey(i))];
+    }
+
+    /// <summary>
+    /// Adds the stored samples of period-summarised types to their windows (totals from the state store, as committed
+    /// by earlier batches) and returns the new state of every window touched. The totals are committed with this
+    /// batch's dedupe keys, so a redelivered batch starts again from the same totals.
+    /// </summary>
+    private List<PeriodSummary> Summarise(List<CleanSample> samples, StateChanges changes)
+    {
+        List<(WindowKey Key, SampleType Type)>? touched = null;
+        foreach (var sample in samples)
+        {
+            if (sample.Type.Period is not { } period || sample.IsWaveform)
+            {
+                continue;
+            }
+            var key = WindowKey.Of(sample, period);
+            if (!changes.TryGetWindow(key, out var aggregate))
+            {
+                aggregate = _state.Window(key);
+                (touched ??= []).Add((key, sample.Type));
+            }
+            changes.SetWindow(key, aggregate.Add(sample));
+        }
+        if (touched is null)
+        {
+            return [];
+        }
+        return touched.ConvertAll(t =>
+        {
+            var start = new DateTimeOffset(t.Key.StartTicks, TimeSpan.Zero);
+            return new PeriodSummary(t.Key.Patient, t.Type, start, start + t.Type.Period!.Value, changes.Windows[t.Key]);
+        });
+    }
+
+    private static async Task<IngestStateStore.StagedCommit?> StagedOrNullAsync(Task<IngestStateStore.StagedCommit> staging)
+    {
+        try
+        {
+            return await staging.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Repeats <paramref name="action"/> through outages of InfluxDB or Kafka, waiting longer each time, until it works or the stage stops.</summary>
@@ -187,7 +269,10 @@ public sealed class IngestHandler : IRecordBatchHandler
             return;
         }
         _nextPrune = now + _options.PruneInterval;
-        var removed = _state.Prune(now - _options.DedupeRetention, _options.AllowedLateness + _options.MaxClockAhead);
+        // A window can be fed until its samples are too old to be accepted at all; a day's margin covers the longest period.
+        var keep = _options.MaxSampleAge.Ticks + _options.MaxClockAhead.Ticks + TimeSpan.TicksPerDay;
+        var windowCutoff = keep < 0 || keep >= (now - DateTimeOffset.UnixEpoch).Ticks ? default : now.AddTicks(-keep);
+        var removed = _state.Prune(now - _options.DedupeRetention, _options.AllowedLateness + _options.MaxClockAhead, windowCutoff);
         if (removed > 0)
         {
             _logger.LogDebug("Ingest pruned {Count} expired dedupe key(s)", removed);

@@ -71,8 +71,11 @@ public sealed class IngestService : BackgroundService
         await writer.EnsureDatabaseAsync(stoppingToken).ConfigureAwait(false);
         using var producer = new KafkaProducer(_kafka with { ClientId = $"{_kafka.ClientId}-ingest" }, _loggers.CreateLogger<KafkaProducer>());
         _handler = new IngestHandler(_options, state, writer, new KafkaDeadLetterWriter(producer), _sinks,
-            new SampleCleaner(_options, _catalogue.Types, _catalogue.Units), _loggers.CreateLogger<IngestHandler>());
-        _loop = new ConsumerLoop(_kafka, new ConsumerLoopOptions(_options.GroupId, [_options.Topic], _options.Stage)
+            new SampleCleaner(_options, _catalogue), _loggers.CreateLogger<IngestHandler>(), calculator: new MeasurementCalculator(_catalogue.Calculations));
+        var consumer = _kafka.Extra.ContainsKey("fetch.wait.max.ms")
+            ? _kafka
+            : _kafka with { Extra = new Dictionary<string, string>(_kafka.Extra) { ["fetch.wait.max.ms"] = _options.FetchWaitMaxMs.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+        _loop = new ConsumerLoop(consumer, new ConsumerLoopOptions(_options.GroupId, [_options.Topic], _options.Stage)
         {
             DeadLetterTopic = _options.DeadLetterTopic,
         }, _handler, producer, _loggers.CreateLogger<ConsumerLoop>());

@@ -8,15 +8,25 @@ namespace PatientStream.Bench.Kafka;
 /// Our producer and consumer loop against raw librdkafka (Confluent.Kafka used directly) on the same mock cluster,
 /// same record size and count, in the same run.
 /// </summary>
+/// <remarks>
+/// librdkafka's mock cluster keeps only about 5 MB per partition and deletes the oldest records beyond that. At 200,000
+/// records a topic's busiest partition passed the cap, the consumers waited for records that no longer existed and
+/// the run hung: records without a key go to one partition at a time (the sticky partitioner), so one partition took
+/// over a third of them. Records now carry one of <see cref="Keys"/> keys, as production records carry the patient
+/// id, which spreads them evenly; the full run produces 80,000 (about 20,000 per partition, under half the cap),
+/// and both consume phases check the log start offsets first and fail loudly if the cluster dropped anything.
+/// </remarks>
 internal sealed class KafkaBenchmark : IBenchmark
 {
     private const int RecordBytes = 100;
+    private const int Keys = 1_024;
+    private static readonly string[] KeyNames = [.. Enumerable.Range(0, Keys).Select(k => $"patient-{k}")];
 
     public string Name => "kafka";
 
     public async Task<IReadOnlyList<BenchResult>> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
     {
-        var count = settings.Scale(200_000, 20_000);
+        var count = settings.Scale(80_000, 20_000);
         using var cluster = EmbeddedKafkaCluster.Start();
         var options = cluster.Options("bench");
         var payload = new byte[RecordBytes];
@@ -26,7 +36,9 @@ internal sealed class KafkaBenchmark : IBenchmark
         var ourTopic = $"bench.ours.{Guid.NewGuid():N}";
         var rawProduce = RawProduce(cluster.BootstrapServers, rawTopic, payload, count);
         var ourProduce = await OurProduceAsync(options, ourTopic, payload, count, cancellationToken).ConfigureAwait(false);
+        EnsureRetained(cluster.BootstrapServers, rawTopic, count);
         var rawConsume = RawConsume(cluster.BootstrapServers, rawTopic, count, cancellationToken);
+        EnsureRetained(cluster.BootstrapServers, ourTopic, count);
         var ourConsume = await OurConsumeAsync(options, ourTopic, count, cancellationToken).ConfigureAwait(false);
 
         return
@@ -36,10 +48,28 @@ internal sealed class KafkaBenchmark : IBenchmark
         ];
     }
 
-    private static double RawProduce(string bootstrap, string topic, byte[] payload, int count)
+    /// <summary>Fails when the topic no longer holds all <paramref name="count"/> records (see the remarks above).</summary>
+    internal static void EnsureRetained(string bootstrap, string topic, long count)
+    {
+        var config = new ConsumerConfig { BootstrapServers = bootstrap, GroupId = $"watermarks-{Guid.NewGuid():N}" };
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(config).Build();
+        long held = 0, dropped = 0;
+        for (var partition = 0; partition < EmbeddedKafkaCluster.DefaultPartitions; partition++)
+        {
+            var marks = consumer.QueryWatermarkOffsets(new TopicPartition(topic, partition), TimeSpan.FromSeconds(30));
+            held += marks.High.Value - marks.Low.Value;
+            dropped += marks.Low.Value;
+        }
+        if (held != count)
+        {
+            throw new InvalidOperationException($"{topic} holds {held} of {count} records; the mock cluster dropped {dropped} (it caps each partition's log)");
+        }
+    }
+
+    internal static double RawProduce(string bootstrap, string topic, byte[] payload, int count)
     {
         var config = new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All, EnableIdempotence = true, LingerMs = 5, QueueBufferingMaxMessages = 101_000 };
-        using var producer = new ProducerBuilder<Null, byte[]>(config).Build();
+        using var producer = new ProducerBuilder<string, byte[]>(config).Build();
         var failed = 0;
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
@@ -48,17 +78,21 @@ internal sealed class KafkaBenchmark : IBenchmark
             {
                 try
                 {
-                    producer.Produce(topic, new Message<Null, byte[]> { Value = payload }, r => { if (r.Error.IsError) { Interlocked.Increment(ref failed); } });
+                    producer.Produce(topic, new Message<string, byte[]> { Key = KeyNames[i % Keys], Value = payload }, r => { if (r.Error.IsError) { Interlocked.Increment(ref failed); } });
                     break;
                 }
-                catch (ProduceException<Null, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
                 {
                     producer.Flush(TimeSpan.FromMilliseconds(10));
                 }
             }
         }
-        producer.Flush(TimeSpan.FromMinutes(2));
+        var unsent = producer.Flush(TimeSpan.FromMinutes(2));
         watch.Stop();
+        if (unsent > 0)
+        {
+            throw new InvalidOperationException($"{unsent} raw records still queued after 2 minutes");
+        }
         return failed > 0 ? throw new InvalidOperationException($"{failed} raw deliveries failed") : count / watch.Elapsed.TotalSeconds;
     }
 
@@ -69,7 +103,7 @@ internal sealed class KafkaBenchmark : IBenchmark
         var pending = new List<Task<DeliveryReport>>(count);
         for (var i = 0; i < count; i++)
         {
-            pending.Add(producer.ProduceAsync(topic, null, payload, cancellationToken));
+            pending.Add(producer.ProduceAsync(topic, KeyNames[i % Keys], payload, cancellationToken));
         }
         var reports = await Task.WhenAll(pending).ConfigureAwait(false);
         watch.Stop();
@@ -77,7 +111,7 @@ internal sealed class KafkaBenchmark : IBenchmark
         return failed > 0 ? throw new InvalidOperationException($"{failed} deliveries failed") : count / watch.Elapsed.TotalSeconds;
     }
 
-    private static double RawConsume(string bootstrap, string topic, int count, CancellationToken cancellationToken)
+    internal static double RawConsume(string bootstrap, string topic, int count, CancellationToken cancellationToken)
     {
         var config = new ConsumerConfig { BootstrapServers = bootstrap, GroupId = $"raw-{Guid.NewGuid():N}", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = true };
         using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).Build();

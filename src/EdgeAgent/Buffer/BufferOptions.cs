@@ -22,10 +22,16 @@ public sealed record BufferOptions
     public long MinFreeDiskBytes { get; init; } = 256L << 20;
 
     /// <summary>Most appends made durable by one commit (one fsync): group commit keeps throughput at disk speed.</summary>
-    public int MaxAppendsPerCommit { get; init; } = 512;
+    public int MaxAppendsPerCommit { get; init; } = 2_048;
 
     /// <summary>Appends waiting for their commit; a full queue makes <see cref="DurableBuffer.AppendAsync"/> wait.</summary>
     public int AppendQueueCapacity { get; init; } = 4_096;
+
+    /// <summary>
+    /// Payload bytes of the newest batches also kept in memory, so the forwarder sends them without reading them back
+    /// from disk (default 64 MiB). Past it (a long Kafka outage) the oldest are read from disk when their turn comes.
+    /// </summary>
+    public long MaxBytesInMemory { get; init; } = 64L << 20;
 
     /// <summary>Most quarantined payloads kept; the oldest are dropped past it (they are garbage, already counted and audited).</summary>
     public int MaxQuarantined { get; init; } = 10_000;
@@ -53,6 +59,10 @@ public sealed class BufferOptionsValidator : IValidateOptions<BufferOptions>
         if (options.MaxAppendsPerCommit is < 1 or > 10_000)
         {
             failures.Add("Buffer MaxAppendsPerCommit must be between 1 and 10000.");
+        }
+        if (options.MaxBytesInMemory < 0)
+        {
+            failures.Add("Buffer MaxBytesInMemory must not be negative.");
         }
         if (options.AppendQueueCapacity < 1)
         {

@@ -25,6 +25,12 @@ public sealed partial class DurableBuffer : IAsyncDisposable
     private long _bytes;
     private long _reservedBytes;
     private long _lastId;
+    private const long DiskCheckBytes = 1L << 20;
+    private const long DiskCheckMs = 1_000;
+    private long _sinceDiskCheck;
+    private long _diskCheckedAt;
+    private bool _diskHadRoom;
+    private int _disposed;
 
     private DurableBuffer(BufferOptions options, EdgeMetrics metrics, TimeProvider time, SqliteConnection db)
     {
@@ -38,6 +44,7 @@ public sealed partial class DurableBuffer : IAsyncDisposable
             SingleReader = true,
         });
         (_count, _bytes, _lastId) = QueryTotals();
+        _heldFloor = _lastId;
         metrics.SetBufferState(() => (Count, Bytes, OldestAge().TotalSeconds));
         _writer = Task.Run(WriteLoopAsync);
     }
@@ -99,51 +106,83 @@ public sealed partial class DurableBuffer : IAsyncDisposable
     /// Waits while the buffer is full (see <see cref="BufferOptions"/> for the policy). Throws
     /// <see cref="EdgeBufferException"/> when storage fails.
     /// </summary>
-    public async ValueTask<AppendOutcome> AppendAsync(BufferEntry entry, CancellationToken cancellationToken)
+    public ValueTask<AppendOutcome> AppendAsync(BufferEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        await ReserveRoomAsync(entry.Value.Length, cancellationToken).ConfigureAwait(false);
-        var pending = new PendingAppend(entry);
+        cancellationToken.ThrowIfCancellationRequested();
+        // The usual case, room and queue space now: the completion's own task is returned, so no continuation is
+        // registered per append and a commit of thousands of appends wakes only whoever awaits the first of them.
+        if (TryReserveRoom(entry.Value.Length, out _))
+        {
+            var pending = new PendingAppend(entry);
+            return _appends.Writer.TryWrite(pending) ? new ValueTask<AppendOutcome>(pending.Completion.Task) : QueueAsync(pending, cancellationToken);
+        }
+        return ReserveAndQueueAsync(entry, cancellationToken);
+    }
+
+    private async ValueTask<AppendOutcome> ReserveAndQueueAsync(BufferEntry entry, CancellationToken cancellationToken)
+    {
+        while (!TryReserveRoom(entry.Value.Length, out var freed))
+        {
+            await freed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return await QueueAsync(new PendingAppend(entry), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Queues an append whose room is reserved, giving the reservation back when it cannot be queued.</summary>
+    private async ValueTask<AppendOutcome> QueueAsync(PendingAppend pending, CancellationToken cancellationToken)
+    {
         try
         {
             await _appends.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            ReleaseReservation(entry.Value.Length);
+            ReleaseReservation(pending.Entry.Value.Length);
             throw;
         }
         return await pending.Completion.Task.ConfigureAwait(false);
     }
 
-    private async ValueTask ReserveRoomAsync(long size, CancellationToken cancellationToken)
+    /// <param name="freed">When there is no room: completes the next time room is freed.</param>
+    private bool TryReserveRoom(long size, out Task freed)
     {
-        while (true)
+        lock (_roomLock)
         {
-            Task freed;
-            lock (_roomLock)
+            var used = Interlocked.Read(ref _bytes) + _reservedBytes;
+            // A single batch larger than the whole budget is let in when the buffer is empty, or it would wait forever.
+            if ((used + size <= _options.MaxBytes || used == 0) && HasFreeDisk(size))
             {
-                var used = Interlocked.Read(ref _bytes) + _reservedBytes;
-                // A single batch larger than the whole budget is let in when the buffer is empty, or it would wait forever.
-                if ((used + size <= _options.MaxBytes || used == 0) && HasFreeDisk())
-                {
-                    _reservedBytes += size;
-                    return;
-                }
-                freed = _roomFreed.Task;
+                _reservedBytes += size;
+                freed = Task.CompletedTask;
+                return true;
             }
-            await freed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            freed = _roomFreed.Task;
+            return false;
         }
     }
 
-    private bool HasFreeDisk()
+    /// <summary>
+    /// Free space is asked of the OS at most every <see cref="DiskCheckBytes"/> appended or <see cref="DiskCheckMs"/>,
+    /// not on every append (a statfs per batch was measurable): the floor is kept to within that much.
+    /// Called under <see cref="_roomLock"/>.
+    /// </summary>
+    private bool HasFreeDisk(long size)
     {
         if (_options.MinFreeDiskBytes == 0)
         {
             return true;
         }
-        var root = System.IO.Path.GetPathRoot(System.IO.Path.GetFullPath(_options.Path)) ?? "/";
-        return new DriveInfo(root).AvailableFreeSpace >= _options.MinFreeDiskBytes;
+        var now = Environment.TickCount64;
+        _sinceDiskCheck += size;
+        if (!_diskHadRoom || _sinceDiskCheck > DiskCheckBytes || now - _diskCheckedAt >= DiskCheckMs)
+        {
+            var root = System.IO.Path.GetPathRoot(System.IO.Path.GetFullPath(_options.Path)) ?? "/";
+            _diskHadRoom = new DriveInfo(root).AvailableFreeSpace >= _options.MinFreeDiskBytes;
+            _diskCheckedAt = now;
+            _sinceDiskCheck = 0;
+        }
+        return _diskHadRoom;
     }
 
     private void ReleaseReservation(long size)
@@ -154,107 +193,6 @@ public sealed partial class DurableBuffer : IAsyncDisposable
         }
     }
 
-    private async Task WriteLoopAsync()
-    {
-        var group = new List<PendingAppend>(_options.MaxAppendsPerCommit);
-        while (await _appends.Reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            group.Clear();
-            while (group.Count < _options.MaxAppendsPerCommit && _appends.Reader.TryRead(out var next))
-            {
-                group.Add(next);
-            }
-            try
-            {
-                var stored = Insert(group);
-                lock (_roomLock)
-                {
-                    foreach (var pending in group)
-                    {
-                        _reservedBytes -= pending.Entry.Value.Length;
-                    }
-                    Interlocked.Add(ref _bytes, stored);
-                }
-                SignalRoom();
-                var data = Interlocked.Exchange(ref _dataAdded, NewSignal());
-                data.TrySetResult();
-                foreach (var pending in group)
-                {
-                    if (pending.Outcome == AppendOutcome.Stored)
-                    {
-                        _metrics.OnBuffered();
-                    }
-                    else
-                    {
-                        _metrics.OnDuplicate();
-                    }
-                    pending.Completion.TrySetResult(pending.Outcome);
-                }
-            }
-            catch (SqliteException e)
-            {
-                lock (_roomLock)
-                {
-                    foreach (var pending in group)
-                    {
-                        _reservedBytes -= pending.Entry.Value.Length;
-                    }
-                }
-                var failure = new EdgeBufferException($"the edge buffer could not store {group.Count} batches: {e.Message}", e);
-                foreach (var pending in group)
-                {
-                    pending.Completion.TrySetException(failure);
-                }
-            }
-        }
-    }
-
-    private long Insert(List<PendingAppend> group)
-    {
-        long storedBytes = 0;
-        lock (_dbLock)
-        {
-            using var transaction = _db.BeginTransaction();
-            using var insert = _db.CreateCommand();
-            insert.Transaction = transaction;
-            insert.CommandText = "INSERT OR IGNORE INTO batches(device, seq, key, value, received) VALUES ($d, $s, $k, $v, $r)";
-            var device = insert.Parameters.Add("$d", SqliteType.Text);
-            var seq = insert.Parameters.Add("$s", SqliteType.Integer);
-            var key = insert.Parameters.Add("$k", SqliteType.Text);
-            var value = insert.Parameters.Add("$v", SqliteType.Blob);
-            var received = insert.Parameters.Add("$r", SqliteType.Integer);
-            long added = 0;
-            foreach (var pending in group)
-            {
-                var entry = pending.Entry;
-                device.Value = entry.Device;
-                seq.Value = entry.Seq;
-                key.Value = entry.Key;
-                value.Value = entry.Value;
-                received.Value = entry.Received.ToUnixTimeMilliseconds();
-                if (insert.ExecuteNonQuery() == 1)
-                {
-                    pending.Outcome = AppendOutcome.Stored;
-                    storedBytes += entry.Value.Length;
-                    added++;
-                }
-                else
-                {
-                    pending.Outcome = AppendOutcome.Duplicate;
-                }
-            }
-            transaction.Commit();
-            if (added > 0)
-            {
-                using var last = _db.CreateCommand();
-                last.CommandText = "SELECT last_insert_rowid()";
-                Volatile.Write(ref _lastId, (long)last.ExecuteScalar()!);
-            }
-            Interlocked.Add(ref _count, added);
-        }
-        return storedBytes;
-    }
-
     /// <summary>The oldest batches, in arrival order.</summary>
     public IReadOnlyList<BufferedBatch> ReadOldest(int max) => ReadAfter(0, max);
 
@@ -262,6 +200,11 @@ public sealed partial class DurableBuffer : IAsyncDisposable
     public IReadOnlyList<BufferedBatch> ReadAfter(long afterId, int max)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        return ReadHeld(afterId, max) ?? ReadStored(afterId, max);
+    }
+
+    private List<BufferedBatch> ReadStored(long afterId, int max)
+    {
         var result = new List<BufferedBatch>(Math.Min(max, 1024));
         lock (_dbLock)
         {
@@ -279,7 +222,7 @@ public sealed partial class DurableBuffer : IAsyncDisposable
         return result;
     }
 
-    /// <summary>Removes batches Kafka confirmed, freeing room for appends.</summary>
+    /// <summary>Removes batches Kafka confirmed now, freeing room for appends (the forwarder uses <see cref="DeleteWithNextCommit"/>).</summary>
     public void Delete(IReadOnlyCollection<BufferedBatch> delivered)
     {
         ArgumentNullException.ThrowIfNull(delivered);
@@ -292,79 +235,21 @@ public sealed partial class DurableBuffer : IAsyncDisposable
             // A delete lost to power failure only means a batch is sent again (at-least-once), so deletes skip the
             // fsync that appends need.
             Execute(_db, "PRAGMA synchronous=NORMAL");
-            long removed;
-            long bytes;
             try
             {
-                (removed, bytes) = DeleteRange(delivered) ?? DeleteEach(delivered);
+                using var transaction = _db.BeginTransaction();
+                var (removed, bytes) = DeleteRuns(transaction, [.. delivered]);
+                transaction.Commit();
+                Interlocked.Add(ref _count, -removed);
+                Interlocked.Add(ref _bytes, -bytes);
             }
             finally
             {
                 Execute(_db, "PRAGMA synchronous=FULL");
             }
-            Interlocked.Add(ref _count, -removed);
-            Interlocked.Add(ref _bytes, -bytes);
         }
+        Release(delivered);
         SignalRoom();
-    }
-
-    /// <summary>The common case, a whole window delivered: one range delete. Null when it does not apply.</summary>
-    private (long Removed, long Bytes)? DeleteRange(IReadOnlyCollection<BufferedBatch> delivered)
-    {
-        if (!IsContiguousRun(delivered, out var first, out var last))
-        {
-            return null;
-        }
-        using var transaction = _db.BeginTransaction();
-        using var range = _db.CreateCommand();
-        range.Transaction = transaction;
-        range.CommandText = "DELETE FROM batches WHERE id BETWEEN $first AND $last";
-        range.Parameters.AddWithValue("$first", first);
-        range.Parameters.AddWithValue("$last", last);
-        if (range.ExecuteNonQuery() != delivered.Count)
-        {
-            // Some were already gone: undo, and count exactly one by one.
-            transaction.Rollback();
-            return null;
-        }
-        transaction.Commit();
-        return (delivered.Count, delivered.Sum(b => (long)b.Value.Length));
-    }
-
-    private (long Removed, long Bytes) DeleteEach(IReadOnlyCollection<BufferedBatch> delivered)
-    {
-        using var transaction = _db.BeginTransaction();
-        using var delete = _db.CreateCommand();
-        delete.Transaction = transaction;
-        delete.CommandText = "DELETE FROM batches WHERE id = $id";
-        var id = delete.Parameters.Add("$id", SqliteType.Integer);
-        long removed = 0;
-        long bytes = 0;
-        foreach (var batch in delivered)
-        {
-            id.Value = batch.Id;
-            if (delete.ExecuteNonQuery() == 1)
-            {
-                removed++;
-                bytes += batch.Value.Length;
-            }
-        }
-        transaction.Commit();
-        return (removed, bytes);
-    }
-
-    private static bool IsContiguousRun(IReadOnlyCollection<BufferedBatch> batches, out long first, out long last)
-    {
-        first = long.MaxValue;
-        last = long.MinValue;
-        var seen = new HashSet<long>();
-        foreach (var batch in batches)
-        {
-            first = Math.Min(first, batch.Id);
-            last = Math.Max(last, batch.Id);
-            seen.Add(batch.Id);
-        }
-        return last - first + 1 == seen.Count && seen.Count == batches.Count;
     }
 
     /// <summary>Completes once a batch that arrived after the batch <paramref name="afterId"/> is held (at once if one is).</summary>
@@ -418,9 +303,13 @@ public sealed partial class DurableBuffer : IAsyncDisposable
         command.ExecuteNonQuery();
     }
 
-    /// <summary>Finishes the appends already queued, then closes the database.</summary>
+    /// <summary>Finishes the appends and deletions already queued, then closes the database. Safe to call twice.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         _appends.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
         lock (_dbLock)

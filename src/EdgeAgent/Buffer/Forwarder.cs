@@ -142,13 +142,15 @@ public sealed class Forwarder
 
     private Window Produce(KafkaProducer producer, IReadOnlyList<BufferedBatch> batches, CancellationToken cancellationToken)
     {
-        // Produce calls are issued one after another so librdkafka queues them in arrival order.
+        // Produce calls are issued one after another so librdkafka queues them in arrival order. They are not
+        // cancellable one by one (that costs a registration per record); the window as a whole is. The producer never
+        // waits for room here: the options keep Window × WindowsInFlight within its queue.
         var reports = new Task<DeliveryReport>[batches.Count];
         for (var i = 0; i < batches.Count; i++)
         {
-            reports[i] = producer.ProduceAsync(_options.Topic, batches[i].Key, batches[i].Value, cancellationToken);
+            reports[i] = producer.ProduceAsync(_options.Topic, batches[i].Key, batches[i].Value, CancellationToken.None);
         }
-        return new Window(batches, reports, Task.WhenAll(reports));
+        return new Window(batches, reports, Task.WhenAll(reports).WaitAsync(cancellationToken));
     }
 
     private async Task<KafkaFailure?> CompleteAsync(Window window)
@@ -168,13 +170,14 @@ public sealed class Forwarder
                 failure ??= report.Failure;
             }
         }
-        _buffer.Delete(delivered);
-        _metrics.OnForwarded(delivered.Count);
         var now = _time.GetUtcNow();
         foreach (var batch in delivered)
         {
             _metrics.OnForwardLatency((now - batch.Received).TotalMilliseconds);
         }
+        // Deleted with the buffer's next group commit: the forwarder does not wait for the disk.
+        _buffer.DeleteWithNextCommit(delivered);
+        _metrics.OnForwarded(delivered.Count);
         if (failure is not null)
         {
             _metrics.OnForwardFailed(window.Batches.Count - delivered.Count);

@@ -53,7 +53,8 @@ public sealed class EdgeGate
         {
             return Reject(topic, received, GateReasons.MalformedTopic, "not a readings topic", null, null);
         }
-        if (!ContractsJson.TryParse(payload.Span, out DeviceBatch? batch, out var parseError))
+        if (!DeviceBatchReader.TryRead(payload.Span, out var batch, out var exact)
+            && !ContractsJson.TryParse(payload.Span, out batch, out var parseError))
         {
             return Quarantine(topic, received, parseError!);
         }
@@ -82,24 +83,21 @@ public sealed class EdgeGate
         }
         var patient = standing!.Patient!;
 
-        var codes = batch.Samples.Select(s => Code(s.Type)).Distinct(StringComparer.Ordinal).ToList();
-        var dataTime = batch.Samples.Min(s => s.Time);
+        var codes = Codes(batch.Samples, out var dataTime);
         var decision = await _consent.DecideAsync(new EdgeConsentRequest(patient, topicDevice, _options.Purpose, codes, dataTime), cancellationToken)
             .ConfigureAwait(false);
-        var kept = decision.Outcome == EdgeConsentOutcome.Deny
-            ? []
-            : batch.Samples.Where(s => decision.PermittedCodes.Contains(Code(s.Type))).ToList();
+        var kept = decision.Outcome == EdgeConsentOutcome.Deny ? [] : Permitted(batch.Samples, decision.PermittedCodes);
         if (kept.Count == 0)
         {
             return Reject(topic, received, GateReasons.ConsentDenied, "consent does not permit these data for " + _options.Purpose,
                 topicDevice, batch.Seq, patient, decision.Consents);
         }
 
-        var removedTypes = batch.Samples.Where(s => !decision.PermittedCodes.Contains(Code(s.Type)))
-            .Select(s => s.Type).Distinct(StringComparer.Ordinal).ToList();
-        var partial = removedTypes.Count > 0;
+        var partial = kept.Count < batch.Samples.Count;
+        List<string>? removedTypes = null;
         if (partial)
         {
+            removedTypes = [.. batch.Samples.Where(s => !decision.PermittedCodes.Contains(Code(s.Type))).Select(s => s.Type).Distinct(StringComparer.Ordinal)];
             _metrics.OnSamplesRemoved(batch.Samples.Count - kept.Count);
         }
         double? skewMs = batch.Sent == default ? null : (batch.Sent - received).TotalMilliseconds;
@@ -108,7 +106,7 @@ public sealed class EdgeGate
         {
             _metrics.OnSkewFlagged();
         }
-        var stamp = new ConsentStamp(partial ? "partial" : "permit", partial ? removedTypes : null,
+        var stamp = new ConsentStamp(partial ? "partial" : "permit", removedTypes,
             decision.Consents.Count > 0 ? decision.Consents : null);
         var reading = new RawReading
         {
@@ -124,10 +122,42 @@ public sealed class EdgeGate
             At = received, Outcome = stamp.Decision, Topic = topic, Device = topicDevice, Seq = batch.Seq, Patient = patient,
             RemovedTypes = stamp.RemovedTypes, Consents = stamp.Consents,
         });
-        return new GateForward(reading, skewFlagged);
+        // A whole batch read exactly from the payload can leave as the device sent it.
+        return new GateForward(reading, skewFlagged, exact && !partial ? payload : default);
     }
 
     private static string Code(string type) => SampleCodes.TryGetCode(type, out var code) ? code : type;
+
+    /// <summary>The distinct codes of a batch and its earliest sample time, without LINQ: this runs for every batch.</summary>
+    private static List<string> Codes(IReadOnlyList<Sample> samples, out DateTimeOffset earliest)
+    {
+        var codes = new List<string>(4);
+        earliest = DateTimeOffset.MaxValue;
+        for (var i = 0; i < samples.Count; i++)
+        {
+            var code = Code(samples[i].Type);
+            if (!codes.Contains(code, StringComparer.Ordinal))
+            {
+                codes.Add(code);
+            }
+            if (samples[i].Time < earliest)
+            {
+                earliest = samples[i].Time;
+            }
+        }
+        return codes;
+    }
+
+    /// <summary>The samples whose code is permitted; the batch's own list when all are.</summary>
+    private static IReadOnlyList<Sample> Permitted(IReadOnlyList<Sample> samples, IReadOnlySet<string> permitted)
+    {
+        var all = true;
+        for (var i = 0; i < samples.Count && all; i++)
+        {
+            all = permitted.Contains(Code(samples[i].Type));
+        }
+        return all ? samples : [.. samples.Where(s => permitted.Contains(Code(s.Type)))];
+    }
 
     private GateQuarantined Quarantine(string topic, DateTimeOffset at, string detail)
     {

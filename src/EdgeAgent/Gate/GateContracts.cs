@@ -54,7 +54,11 @@ public static class GateReasons
 public abstract record GateOutcome;
 
 /// <summary>The batch may leave: <see cref="Reading"/> is what goes to Kafka (denied samples already removed).</summary>
-public sealed record GateForward(RawReading Reading, bool SkewFlagged) : GateOutcome;
+/// <param name="VerbatimBatch">
+/// The device's payload when the batch leaves whole and the payload holds only the contract's members: it may stand
+/// for <see cref="RawReading.Batch"/> as it is (<see cref="RawReadingEncoder"/>). Empty otherwise.
+/// </param>
+public sealed record GateForward(RawReading Reading, bool SkewFlagged, ReadOnlyMemory<byte> VerbatimBatch = default) : GateOutcome;
 
 /// <summary>The batch is refused for <see cref="Reason"/> (one of <see cref="GateReasons"/>); it never leaves the edge.</summary>
 public sealed record GateRejected(string Reason, string Detail, string? Device, long? Seq) : GateOutcome;

@@ -38,7 +38,8 @@ public sealed record EdgeRegistryOptions
 
 /// <summary>
 /// The edge agent wired to the site's consent service, as <c>patientstream edge</c> runs it: consent decisions with
-/// the client's cache and change-feed invalidation, device bindings, and the revocation list refreshed on a timer.
+/// the client's cache and change-feed invalidation, device bindings cached and kept current by the same change feed
+/// (so batches are not held on HTTP), and the revocation list refreshed on a timer.
 /// </summary>
 public static class EdgeSiteRunner
 {
@@ -65,6 +66,9 @@ public static class EdgeSiteRunner
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var invalidation = decisions.RunInvalidationAsync(registry.InvalidationInterval, stop.Token);
         var refresh = RefreshRevocationsAsync(revocations, registry.RevocationRefresh, logger, stop.Token);
+        var bindings = devices.RunChangeFeedAsync(registry.InvalidationInterval,
+            e => logger.LogWarning("Reading the consent change feed for device bindings failed ({Error}); bindings expire by TTL until it works", e.GetType().Name),
+            stop.Token);
         try
         {
             await agent.RunAsync(stop.Token).ConfigureAwait(false);
@@ -74,6 +78,7 @@ public static class EdgeSiteRunner
             await stop.CancelAsync().ConfigureAwait(false);
             await IgnoreCancellation(invalidation).ConfigureAwait(false);
             await IgnoreCancellation(refresh).ConfigureAwait(false);
+            await IgnoreCancellation(bindings).ConfigureAwait(false);
         }
     }
 

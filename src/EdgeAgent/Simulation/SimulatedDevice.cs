@@ -31,7 +31,8 @@ public sealed class SimulatedDevice
         DeviceId = deviceId;
         _options = options;
         _otherDevice = otherDevice;
-        var seed = HashCode.Combine(options.Seed, index);
+        // HashCode is seeded per process: a run must be the same in every process for the same --seed.
+        var seed = unchecked((options.Seed * 1_000_003) ^ (index * 7_919));
         _random = new Random(seed);
         // Drawn even when the devices are named, so the rest of the device's random sequence stays the same.
         var drawn = _random.NextDouble() < options.DeterioratingShare;

@@ -32,11 +32,17 @@ public sealed record CleanSample(
 
     public bool IsWaveform => Data is not null;
 
+    /// <summary>For a calculated measurement: the samples it was calculated from and the expression, for audit.</summary>
+    public Derivation? Derivation { get; init; }
+
     /// <summary>Time of the last point: the sample time for scalars, the last waveform point otherwise.</summary>
     public DateTimeOffset EndTime => Data is null || PeriodMs is null
         ? Time
         : Time + TimeSpan.FromMilliseconds(PeriodMs.Value * Math.Max(0, Data.Count - 1));
 }
+
+/// <summary>How a calculated measurement came about: its expression over the input samples of the same instant.</summary>
+public sealed record Derivation(string Expression, IReadOnlyList<CleanSample> Inputs);
 
 /// <summary>A sample the stage refused, with its stable code and a detail free of patient data.</summary>
 /// <param name="Index">Position of the sample in its device batch.</param>

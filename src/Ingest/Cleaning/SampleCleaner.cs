@@ -1,4 +1,5 @@
 using System.Globalization;
+using PatientStream.Ingest.Mapping;
 using PatientStream.Kafka.Contracts;
 
 namespace PatientStream.Ingest.Cleaning;
@@ -12,13 +13,23 @@ public sealed class SampleCleaner
     private static readonly DateTimeOffset s_earliest = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private readonly IReadOnlyDictionary<string, SampleType> _types;
     private readonly UnitTable _units;
+    private readonly IReadOnlyDictionary<string, FieldMapping> _fields;
     private readonly IngestOptions _options;
 
-    public SampleCleaner(IngestOptions options, IReadOnlyDictionary<string, SampleType>? types = null, UnitTable? units = null)
+    /// <param name="fields">Payload fields that become a type through an expression (none unless given).</param>
+    public SampleCleaner(IngestOptions options, IReadOnlyDictionary<string, SampleType>? types = null, UnitTable? units = null,
+        IReadOnlyDictionary<string, FieldMapping>? fields = null)
     {
         _options = IngestOptionsValidator.EnsureValid(options);
         _types = types ?? SampleTypes.Defaults;
         _units = units ?? UnitTable.Default;
+        _fields = fields ?? new Dictionary<string, FieldMapping>();
+    }
+
+    /// <summary>A cleaner for everything <paramref name="catalogue"/> declares, payload fields included.</summary>
+    public SampleCleaner(IngestOptions options, SampleCatalogue catalogue)
+        : this(options, catalogue?.Types, catalogue?.Units, catalogue?.Fields)
+    {
     }
 
     /// <summary>Cleans every sample of <paramref name="reading"/>; times are judged against the edge's receipt time.</summary>
@@ -47,7 +58,9 @@ public sealed class SampleCleaner
     {
         if (sample is null || string.IsNullOrEmpty(sample.Type) || !_types.TryGetValue(sample.Type, out var type))
         {
-            return Reject(index, RejectCodes.UnknownType, $"sample type '{Truncate(sample?.Type)}' is not known");
+            return sample is not null && !string.IsNullOrEmpty(sample.Type) && _fields.TryGetValue(sample.Type, out var field)
+                ? CleanField(reading, sample, index, field)
+                : Reject(index, RejectCodes.UnknownType, $"sample type '{Truncate(sample?.Type)}' is not known");
         }
         if (TimeProblem(sample.Time, reading.Received) is { } timeProblem)
         {
@@ -83,6 +96,32 @@ public sealed class SampleCleaner
         }
         var quality = type.IsPlausible(value) ? SampleQuality.None : SampleQuality.Implausible;
         var conversion = rule.IsIdentity ? null : new UnitConversion(rule.FromUnit, raw, rule.ToUnit, rule.Describe());
+        return (new CleanSample(reading.Patient, reading.Device, reading.Batch.Seq, type, sample.Time.ToUniversalTime(), value,
+            type.CanonicalUnit, quality, conversion), null);
+    }
+
+    private (CleanSample?, SampleRejection?) CleanField(RawReading reading, Sample sample, int index, FieldMapping field)
+    {
+        if (TimeProblem(sample.Time, reading.Received) is { } timeProblem)
+        {
+            return Reject(index, timeProblem.Code, timeProblem.Detail);
+        }
+        if (field.Unit is not null && !string.Equals(field.Unit, sample.Unit, StringComparison.Ordinal))
+        {
+            return Reject(index, RejectCodes.UnknownUnit, $"field {field.Field} must carry unit '{field.Unit}', not '{Truncate(sample.Unit)}'");
+        }
+        if (sample.Value is not { } raw)
+        {
+            return Reject(index, RejectCodes.MissingValue, $"field {field.Field} has no value");
+        }
+        var value = double.IsFinite(raw) ? field.Expression.Evaluate([raw]) : double.NaN;
+        if (!double.IsFinite(value))
+        {
+            return Reject(index, RejectCodes.NotFinite, $"field {field.Field} is not a finite number after {field.Expression.Text}");
+        }
+        var type = field.Target;
+        var quality = type.IsPlausible(value) ? SampleQuality.None : SampleQuality.Implausible;
+        var conversion = new UnitConversion(sample.Unit ?? "", raw, type.CanonicalUnit, field.Rule);
         return (new CleanSample(reading.Patient, reading.Device, reading.Batch.Seq, type, sample.Time.ToUniversalTime(), value,
             type.CanonicalUnit, quality, conversion), null);
     }

@@ -23,7 +23,26 @@ public sealed record SampleType(string Name, string Code, string Display, string
     /// <summary>When set, samples of this type from one device at one instant become components of one panel Observation with this LOINC code.</summary>
     public string? PanelCode { get; init; }
 
+    /// <summary>
+    /// When set, the FHIR store gets one summary Observation per patient and window of this length (UTC-aligned)
+    /// instead of one per sample; InfluxDB still gets every sample.
+    /// </summary>
+    public TimeSpan? Period { get; init; }
+
+    /// <summary>What a summary's valueQuantity holds (min, max and count are components either way).</summary>
+    public SummaryStatistic Summary { get; init; } = SummaryStatistic.Mean;
+
     public bool IsPlausible(double value) => value >= PlausibleMin && value <= PlausibleMax;
+}
+
+/// <summary>The value of a period summary Observation.</summary>
+public enum SummaryStatistic
+{
+    /// <summary>The mean of the window's samples (vital signs).</summary>
+    Mean,
+
+    /// <summary>The sum of the window's samples (counts such as steps).</summary>
+    Sum,
 }
 
 /// <summary>The sample types and codes of DESIGN.md, as declared by the shipped default mapping.</summary>

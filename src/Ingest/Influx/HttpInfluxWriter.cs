@@ -68,13 +68,18 @@ public sealed class HttpInfluxWriter : IInfluxWriter
     {
         ArgumentNullException.ThrowIfNull(points);
         var failures = new List<InfluxPointFailure>();
-        var lines = new string?[points.Count];
+        // Every line goes into one text, each point remembering its range: no string per point on the hot path.
+        var text = new StringBuilder(points.Count * 112);
+        var ranges = new (int Start, int Length)[points.Count];
         var writable = new List<int>(points.Count);
         for (var i = 0; i < points.Count; i++)
         {
             try
             {
-                lines[i] = LineProtocol.Format(points[i]);
+                var start = text.Length;
+                LineProtocol.Append(text, points[i]);
+                text.Append('\n');
+                ranges[i] = (start, text.Length - start);
                 writable.Add(i);
             }
             catch (LineProtocolException e)
@@ -82,6 +87,7 @@ public sealed class HttpInfluxWriter : IInfluxWriter
                 failures.Add(new InfluxPointFailure(i, RejectCodes.InfluxRejected, e.Message));
             }
         }
+        var lines = new Lines(text.ToString(), ranges);
         var chunks = new List<List<int>>();
         for (var start = 0; start < writable.Count; start += _options.BatchSize)
         {
@@ -99,7 +105,7 @@ public sealed class HttpInfluxWriter : IInfluxWriter
         return failures.Count == 0 ? InfluxWriteResult.Success : new InfluxWriteResult([.. failures.OrderBy(f => f.Index)]);
     }
 
-    private async Task WriteChunkAsync(List<int> chunk, string?[] lines, List<InfluxPointFailure> failures, CancellationToken cancellationToken)
+    private async Task WriteChunkAsync(List<int> chunk, Lines lines, List<InfluxPointFailure> failures, CancellationToken cancellationToken)
     {
         var (status, body) = await SendWithRetriesAsync(chunk, lines, cancellationToken).ConfigureAwait(false);
         if (status is HttpStatusCode.NoContent or HttpStatusCode.OK)
@@ -124,7 +130,7 @@ public sealed class HttpInfluxWriter : IInfluxWriter
         throw new InfluxWriteException(Classify(status, body), $"InfluxDB refused the write with {(int)status}: {error}");
     }
 
-    private async Task<(HttpStatusCode Status, string Body)> SendWithRetriesAsync(List<int> chunk, string?[] lines, CancellationToken cancellationToken)
+    private async Task<(HttpStatusCode Status, string Body)> SendWithRetriesAsync(List<int> chunk, Lines lines, CancellationToken cancellationToken)
     {
         var payload = Encode(chunk, lines);
         var backoff = _options.InitialBackoff;
@@ -174,25 +180,63 @@ public sealed class HttpInfluxWriter : IInfluxWriter
         }
     }
 
-    private byte[] Encode(List<int> chunk, string?[] lines)
+    private byte[] Encode(List<int> chunk, Lines lines)
     {
-        var text = new StringBuilder(chunk.Count * 96);
-        foreach (var index in chunk)
+        using var buffer = new MemoryStream(_options.Gzip ? chunk.Count * 24 + 64 : chunk.Count * 112);
+        var body = _options.Gzip ? new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true) : (Stream)buffer;
+        try
         {
-            text.Append(lines[index]).Append('\n');
+            // Consecutive points (the usual case) are one slice of the text, written without copying it first.
+            var run = 0;
+            for (var i = 1; i <= chunk.Count; i++)
+            {
+                if (i < chunk.Count && chunk[i] == chunk[i - 1] + 1)
+                {
+                    continue;
+                }
+                var first = lines.Ranges[chunk[run]];
+                var last = lines.Ranges[chunk[i - 1]];
+                WriteUtf8(body, lines.Text.AsSpan(first.Start, last.Start + last.Length - first.Start));
+                run = i;
+            }
         }
-        var utf8 = Encoding.UTF8.GetBytes(text.ToString());
-        if (!_options.Gzip)
+        finally
         {
-            return utf8;
-        }
-        using var buffer = new MemoryStream(utf8.Length / 4 + 64);
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            gzip.Write(utf8);
+            if (body != buffer)
+            {
+                body.Dispose();
+            }
         }
         return buffer.ToArray();
     }
+
+    private static void WriteUtf8(Stream stream, ReadOnlySpan<char> text)
+    {
+        const int Slice = 16 * 1024;
+        var bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(Slice));
+        try
+        {
+            while (!text.IsEmpty)
+            {
+                var take = Math.Min(Slice, text.Length);
+                // Never split a surrogate pair between slices.
+                if (take < text.Length && char.IsHighSurrogate(text[take - 1]))
+                {
+                    take--;
+                }
+                var count = Encoding.UTF8.GetBytes(text[..take], bytes);
+                stream.Write(bytes, 0, count);
+                text = text[take..];
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
+    /// <summary>The line-protocol text of a write and each point's line (with its newline) in it.</summary>
+    private sealed record Lines(string Text, (int Start, int Length)[] Ranges);
 
     private void Authorize(HttpRequestMessage request)
     {

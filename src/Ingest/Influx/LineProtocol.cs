@@ -13,6 +13,9 @@ public sealed class LineProtocolException(string message) : Exception(message);
 /// </summary>
 public static class LineProtocol
 {
+    private static readonly System.Buffers.SearchValues<char> s_measurementSpecial = System.Buffers.SearchValues.Create("\n\r, ");
+    private static readonly System.Buffers.SearchValues<char> s_keySpecial = System.Buffers.SearchValues.Create("\n\r, =");
+
     /// <summary>Appends one line (without the trailing newline).</summary>
     public static void Append(StringBuilder builder, InfluxPoint point)
     {
@@ -40,7 +43,7 @@ public static class LineProtocol
                 }
                 AppendField(builder, point.Fields[i]);
             }
-            builder.Append(' ').Append(point.TimestampNs.ToString(CultureInfo.InvariantCulture));
+            builder.Append(CultureInfo.InvariantCulture, $" {point.TimestampNs}");
         }
         catch
         {
@@ -64,7 +67,7 @@ public static class LineProtocol
             return;
         }
         // InfluxDB wants tags sorted by key (byte order) for the fastest writes; sorting here keeps one series key per series.
-        var sorted = tags.Count == 1 ? tags : [.. tags.OrderBy(t => t.Key, StringComparer.Ordinal)];
+        var sorted = IsSorted(tags) ? tags : [.. tags.OrderBy(t => t.Key, StringComparer.Ordinal)];
         foreach (var (key, value) in sorted)
         {
             if (string.IsNullOrEmpty(key))
@@ -83,6 +86,19 @@ public static class LineProtocol
         }
     }
 
+    // The stage's own points come sorted already; checking is far cheaper than sorting every line.
+    private static bool IsSorted(IReadOnlyList<KeyValuePair<string, string>> tags)
+    {
+        for (var i = 1; i < tags.Count; i++)
+        {
+            if (string.CompareOrdinal(tags[i - 1].Key, tags[i].Key) > 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static void AppendField(StringBuilder builder, InfluxField field)
     {
         if (string.IsNullOrEmpty(field.Key))
@@ -98,7 +114,7 @@ public static class LineProtocol
                 {
                     throw new LineProtocolException($"Field '{field.Key}' is not a finite number.");
                 }
-                builder.Append(field.Number.ToString("R", CultureInfo.InvariantCulture));
+                builder.Append(CultureInfo.InvariantCulture, $"{field.Number:R}");
                 break;
             case InfluxFieldKind.Whole:
                 builder.Append(field.Whole.ToString(CultureInfo.InvariantCulture)).Append('i');
@@ -123,6 +139,11 @@ public static class LineProtocol
 
     private static void AppendEscaped(StringBuilder builder, string text, bool isMeasurement)
     {
+        if (text.AsSpan().IndexOfAny(isMeasurement ? s_measurementSpecial : s_keySpecial) < 0)
+        {
+            builder.Append(text);
+            return;
+        }
         foreach (var c in text)
         {
             switch (c)

@@ -10,15 +10,25 @@ namespace PatientStream.Ingest.Influx;
 public static class SamplePoints
 {
     /// <summary>Appends the points of <paramref name="sample"/>; <paramref name="owners"/> gets <paramref name="owner"/> once per point.</summary>
-    public static void Append(CleanSample sample, int owner, List<InfluxPoint> points, List<int> owners)
+    public static void Append(CleanSample sample, int owner, List<InfluxPoint> points, List<int> owners) =>
+        Append(sample, owner, points, owners, tagCache: null);
+
+    /// <param name="tagCache">Tag sets by (device, patient, quality), shared by the points of one write: a batch has few.</param>
+    public static void Append(CleanSample sample, int owner, List<InfluxPoint> points, List<int> owners,
+        Dictionary<(string Device, string Patient, SampleQuality Quality), KeyValuePair<string, string>[]>? tagCache)
     {
         ArgumentNullException.ThrowIfNull(sample);
         ArgumentNullException.ThrowIfNull(points);
         ArgumentNullException.ThrowIfNull(owners);
-        KeyValuePair<string, string>[] tags =
-        [
-            new("device", sample.DeviceId), new("patient", sample.PatientId), new("quality", Quality(sample.Quality)),
-        ];
+        var key = (sample.DeviceId, sample.PatientId, sample.Quality);
+        if (tagCache is null || !tagCache.TryGetValue(key, out var tags))
+        {
+            tags =
+            [
+                new("device", sample.DeviceId), new("patient", sample.PatientId), new("quality", Quality(sample.Quality)),
+            ];
+            tagCache?.Add(key, tags);
+        }
         var start = InfluxPoint.ToUnixNanoseconds(sample.Time);
         if (sample.Data is { } data)
         {

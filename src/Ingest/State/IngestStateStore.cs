@@ -8,18 +8,20 @@ namespace PatientStream.Ingest.State;
 /// are looked up in the file only for samples at or behind their series' watermark, because a newer sample cannot be
 /// a repeat of anything recorded.
 /// </summary>
-public sealed class IngestStateStore : IDisposable
+public sealed partial class IngestStateStore : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _batchSeen;
     private readonly SqliteCommand _sampleSeen;
     private readonly Dictionary<SeriesKey, long> _watermarks = [];
+    private SqliteTransaction? _staged;
 
     private IngestStateStore(SqliteConnection connection)
     {
         _connection = connection;
         _batchSeen = Prepare("SELECT 1 FROM batches WHERE device = $a AND seq = $b", "$a", "$b");
         _sampleSeen = Prepare("SELECT 1 FROM samples WHERE device = $a AND type = $b AND t = $c", "$a", "$b", "$c");
+        _windowRead = Prepare(WindowRead, "$a", "$b", "$c");
         using var load = connection.CreateCommand();
         load.CommandText = "SELECT device, type, t FROM watermarks";
         using var reader = load.ExecuteReader();
@@ -59,7 +61,7 @@ public sealed class IngestStateStore : IDisposable
                     PRIMARY KEY (device, type, t)) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS watermarks (device TEXT NOT NULL, type TEXT NOT NULL, t INTEGER NOT NULL,
                     PRIMARY KEY (device, type)) WITHOUT ROWID;
-                """;
+                """ + WindowsSchema;
             setup.ExecuteNonQuery();
             return new IngestStateStore(connection);
         }
@@ -80,46 +82,127 @@ public sealed class IngestStateStore : IDisposable
     public DateTimeOffset? Watermark(SeriesKey series) =>
         _watermarks.TryGetValue(series, out var ticks) ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
-    /// <summary>Records a handled batch's keys and watermarks in one transaction.</summary>
+    /// <summary>Records a handled batch's keys, watermarks and summary windows in one transaction.</summary>
     public void Commit(StateChanges changes, DateTimeOffset now)
     {
+        using var staged = Stage(changes, now);
+        staged.Complete();
+    }
+
+    /// <summary>
+    /// Opens the batch's transaction and writes its dedupe keys and watermarks, without committing: the handler stages
+    /// while the sinks write and completes (summary windows, then commit) once they acknowledged. Disposing a staged
+    /// commit that was not completed rolls it back, so a failed batch leaves the state as it was.
+    /// </summary>
+    public StagedCommit Stage(StateChanges changes, DateTimeOffset now)
+    {
         ArgumentNullException.ThrowIfNull(changes);
-        if (changes.IsEmpty)
+        if (_staged is not null)
         {
-            return;
+            throw new InvalidOperationException("A staged commit is still open.");
         }
-        var seen = now.UtcTicks;
-        using var transaction = _connection.BeginTransaction();
-        using (var batch = Prepare("INSERT OR IGNORE INTO batches (device, seq, seen) VALUES ($a, $b, $c)", "$a", "$b", "$c"))
+        var transaction = _connection.BeginTransaction();
+        try
         {
-            batch.Transaction = transaction;
-            foreach (var (device, seq) in changes.Batches)
+            var seen = now.UtcTicks;
+            // Keys go in as one JSON parameter per table, expanded by SQLite itself: binding parameters row by row costs
+            // far more than the B-tree inserts, and this is the stage's hottest write.
+            if (changes.Batches.Count > 0)
             {
-                Execute(batch, device, seq, seen);
+                using var batches = Prepare("""
+                    INSERT OR IGNORE INTO batches (device, seq, seen)
+                    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), $b FROM json_each($a)
+                    """, "$a", "$b");
+                batches.Transaction = transaction;
+                Execute(batches, StateJson.Batches(changes.Batches), seen);
+            }
+            if (changes.Samples.Count > 0)
+            {
+                using var samples = Prepare("""
+                    WITH series AS MATERIALIZED (
+                        SELECT json_extract(value, '$[0]') AS device, json_extract(value, '$[1]') AS type, json_extract(value, '$[2]') AS times
+                        FROM json_each($a))
+                    INSERT OR IGNORE INTO samples (device, type, t, seen)
+                    SELECT series.device, series.type, t.value, $b FROM series, json_each(series.times) AS t
+                    """, "$a", "$b");
+                samples.Transaction = transaction;
+                Execute(samples, StateJson.Samples(changes.Samples), seen);
+            }
+            using (var mark = Prepare(
+                "INSERT INTO watermarks (device, type, t) VALUES ($a, $b, $c) ON CONFLICT (device, type) DO UPDATE SET t = max(t, excluded.t)",
+                "$a", "$b", "$c"))
+            {
+                mark.Transaction = transaction;
+                foreach (var (series, ticks) in changes.Watermarks)
+                {
+                    Execute(mark, series.Device, series.Type, ticks);
+                }
             }
         }
-        using (var sample = Prepare("INSERT OR IGNORE INTO samples (device, type, t, seen) VALUES ($a, $b, $c, $d)", "$a", "$b", "$c", "$d"))
+        catch
         {
-            sample.Transaction = transaction;
-            foreach (var (series, ticks) in changes.Samples)
-            {
-                Execute(sample, series.Device, series.Type, ticks, seen);
-            }
+            transaction.Dispose();
+            throw;
         }
-        using (var mark = Prepare(
-            "INSERT INTO watermarks (device, type, t) VALUES ($a, $b, $c) ON CONFLICT (device, type) DO UPDATE SET t = max(t, excluded.t)",
-            "$a", "$b", "$c"))
-        {
-            mark.Transaction = transaction;
-            foreach (var (series, ticks) in changes.Watermarks)
-            {
-                Execute(mark, series.Device, series.Type, ticks);
-            }
-        }
+        _staged = transaction;
+        _windowRead.Transaction = transaction;
+        return new StagedCommit(this, changes, transaction);
+    }
+
+    private void Complete(StateChanges changes, SqliteTransaction transaction)
+    {
+        WriteWindows(changes, transaction);
         transaction.Commit();
         foreach (var (series, ticks) in changes.Watermarks)
         {
             _watermarks[series] = _watermarks.TryGetValue(series, out var old) ? Math.Max(old, ticks) : ticks;
+        }
+        CacheWindows(changes);
+    }
+
+    private void Close(SqliteTransaction transaction)
+    {
+        transaction.Dispose();
+        _staged = null;
+        _windowRead.Transaction = null;
+    }
+
+    /// <summary>A batch's state, written but not committed; see <see cref="Stage"/>.</summary>
+    public sealed class StagedCommit : IDisposable
+    {
+        private readonly IngestStateStore _store;
+        private readonly StateChanges _changes;
+        private SqliteTransaction? _transaction;
+
+        internal StagedCommit(IngestStateStore store, StateChanges changes, SqliteTransaction transaction)
+        {
+            _store = store;
+            _changes = changes;
+            _transaction = transaction;
+        }
+
+        /// <summary>Adds the summary windows of the changes and commits.</summary>
+        public void Complete()
+        {
+            var transaction = _transaction ?? throw new InvalidOperationException("The staged commit is closed.");
+            try
+            {
+                _store.Complete(_changes, transaction);
+            }
+            finally
+            {
+                _transaction = null;
+                _store.Close(transaction);
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_transaction is { } transaction)
+            {
+                _transaction = null;
+                _store.Close(transaction);
+            }
         }
     }
 
@@ -127,9 +210,9 @@ public sealed class IngestStateStore : IDisposable
     /// Removes batch keys recorded before <paramref name="batchCutoff"/>, and sample keys more than
     /// <paramref name="sampleWindow"/> behind their series' watermark: such a sample would be too late anyway, so its
     /// key no longer decides anything on the main path. Deletes per series by primary-key range, never by table scan.
-    /// Returns how many keys went.
+    /// Summary windows that start before <paramref name="windowCutoff"/> go too. Returns how many rows went.
     /// </summary>
-    public int Prune(DateTimeOffset batchCutoff, TimeSpan sampleWindow)
+    public int Prune(DateTimeOffset batchCutoff, TimeSpan sampleWindow, DateTimeOffset windowCutoff = default)
     {
         using var transaction = _connection.BeginTransaction();
         using var batches = Prepare("DELETE FROM batches WHERE seen < $a", "$a");
@@ -143,6 +226,7 @@ public sealed class IngestStateStore : IDisposable
             SetValues(samples, [series.Device, series.Type, watermark - sampleWindow.Ticks]);
             removed += samples.ExecuteNonQuery();
         }
+        removed += PruneWindows(windowCutoff, transaction);
         transaction.Commit();
         return removed;
     }
@@ -151,6 +235,7 @@ public sealed class IngestStateStore : IDisposable
     {
         _batchSeen.Dispose();
         _sampleSeen.Dispose();
+        _windowRead.Dispose();
         _connection.Dispose();
     }
 

@@ -1,3 +1,5 @@
+using PatientStream.Ingest.Summaries;
+
 namespace PatientStream.Ingest.State;
 
 /// <summary>
@@ -9,6 +11,7 @@ public sealed class StateChanges
     private readonly HashSet<(string Device, long Seq)> _batches = [];
     private readonly HashSet<(SeriesKey Series, long Ticks)> _samples = [];
     private readonly Dictionary<SeriesKey, long> _watermarks = [];
+    private readonly Dictionary<WindowKey, WindowAggregate> _windows = [];
 
     public IReadOnlyCollection<(string Device, long Seq)> Batches => _batches;
 
@@ -16,7 +19,14 @@ public sealed class StateChanges
 
     public IReadOnlyDictionary<SeriesKey, long> Watermarks => _watermarks;
 
-    public bool IsEmpty => _batches.Count == 0 && _samples.Count == 0 && _watermarks.Count == 0;
+    /// <summary>Summary windows the batch changed, with their new totals.</summary>
+    public IReadOnlyDictionary<WindowKey, WindowAggregate> Windows => _windows;
+
+    public bool IsEmpty => _batches.Count == 0 && _samples.Count == 0 && _watermarks.Count == 0 && _windows.Count == 0;
+
+    public bool TryGetWindow(WindowKey key, out WindowAggregate aggregate) => _windows.TryGetValue(key, out aggregate);
+
+    public void SetWindow(WindowKey key, WindowAggregate aggregate) => _windows[key] = aggregate;
 
     /// <summary>Adds the batch; false when this set already holds it.</summary>
     public bool AddBatch(string device, long seq) => _batches.Add((device, seq));

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using PatientStream.Ingest.Cleaning;
 using PatientStream.Ingest.Fhir;
+using PatientStream.Ingest.Summaries;
 
 namespace PatientStream.Ingest.Tests.Fhir;
 
@@ -76,7 +77,7 @@ public sealed class ObservationBuilderTests
     [Fact]
     public void Every_observation_has_a_provenance_naming_the_device_and_the_ingest_stage()
     {
-        var resources = ObservationBuilder.Build([Sample(SampleTypes.Spo2, 97, "%"), Sample(SampleTypes.Steps, 100, "{steps}")]);
+        var resources = ObservationBuilder.Build([Sample(SampleTypes.Spo2, 97, "%"), Sample(SampleTypes.Steps with { Period = null }, 100, "{steps}")]);
 
         Assert.Equal(["Observation", "Provenance", "Observation", "Provenance"], resources.Select(r => (string?)r["resourceType"]));
         for (var i = 0; i < resources.Count; i += 2)
@@ -135,6 +136,29 @@ public sealed class ObservationBuilderTests
         Assert.Equal([4, 4, 2], writer.Bundles.Select(b => b["entry"]!.AsArray().Count));
         Assert.All(writer.Bundles.SelectMany(b => b["entry"]!.AsArray()).Chunk(2), pair =>
             Assert.Equal($"Observation/{pair[0]!["resource"]!["id"]}", (string?)pair[1]!["resource"]!["target"]![0]!["reference"]));
+    }
+
+    [Fact]
+    public void A_mean_summary_has_the_window_as_period_the_mean_as_value_and_min_max_count_components()
+    {
+        var type = SampleTypes.HeartRate with { Period = TimeSpan.FromMinutes(5) };
+        var start = new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero);
+        var aggregate = new WindowAggregate(0, 0, 0, 0, SampleQuality.None, "")
+            .Add(Sample(type, 60, "/min")).Add(Sample(type, 90, "/min") with { Quality = SampleQuality.Implausible });
+
+        var resources = ObservationBuilder.Summaries([new PeriodSummary("Patient/p1", type, start, start.AddMinutes(5), aggregate)]);
+
+        var observation = resources[0];
+        Assert.Equal(ObservationBuilder.SummaryId("Patient/p1", type, start.UtcTicks), (string?)observation["id"]);
+        Assert.Equal("2026-11-21T10:05:00.0000000Z", (string?)observation["effectivePeriod"]!["end"]);
+        Assert.Equal(75, (double)observation["valueQuantity"]!["value"]!);
+        Assert.Equal([60.0, 90.0], observation["component"]!.AsArray().Take(2).Select(c => (double)c!["valueQuantity"]!["value"]!));
+        Assert.Equal(2, (long)observation["component"]![2]!["valueInteger"]!);
+        Assert.Equal("Device/dev-1", (string?)observation["device"]!["reference"]);
+        Assert.Equal("implausible", (string?)observation["interpretation"]![0]!["coding"]![0]!["code"]);
+        Assert.Null(observation["effectiveDateTime"]);
+        Assert.Equal("Provenance", (string?)resources[1]["resourceType"]);
+        Assert.Empty(ObservationBuilder.Build([Sample(type, 60, "/min")]));
     }
 
     private static CleanSample Sample(SampleType type, double value, string unit) =>

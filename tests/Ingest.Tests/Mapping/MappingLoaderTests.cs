@@ -48,7 +48,7 @@ public sealed class MappingLoaderTests
 
         Assert.Equal(SampleKind.Waveform, catalogue.Types["ecg"].Kind);
         Assert.Equal("mV", catalogue.Types["ecg"].CanonicalUnit);
-        Assert.Equal(10, catalogue.Types.Count);
+        Assert.Equal(13, catalogue.Types.Count);
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public sealed class MappingLoaderTests
         { "kind", Valid.Replace("    unit: \"/min\"", "    kind: continuous\n    unit: \"/min\"", StringComparison.Ordinal), "'kind' must be one of", 5 },
         { "canonical", Valid.Replace("      - { from: \"/min\" }\n", "", StringComparison.Ordinal), "must accept its canonical unit", 8 },
         { "missing", Valid.Replace("    unit: \"/min\"\n", "", StringComparison.Ordinal), "'unit' is missing", 3 },
-        { "period", Valid + "\n    fhir: { period: 1h }", "'period' must be one of none", 10 },
+        { "period", Valid + "\n    fhir: { period: 90s }", "'period' must be one of none", 10 },
         { "value", Valid + "\n    fhir: { value: sampled-data }", "does not fit a scalar type", 10 },
         { "duplicate", Valid + "\n" + Valid[Valid.IndexOf("  - name", StringComparison.Ordinal)..], "declared twice", 10 },
     };

@@ -1,6 +1,7 @@
+using PatientStream.Ingest;
 using PatientStream.Ingest.Cleaning;
 
-namespace PatientStream.Ingest.Bench;
+namespace PatientStream.Bench.Ingest;
 
 /// <summary>
 /// Counts what reached the sinks (InfluxDB is written just before) and records, per sample, the time from its
@@ -52,7 +53,7 @@ internal sealed class LatencySink : ICleanSampleSink
         return Task.CompletedTask;
     }
 
-    public Task WaitForAsync(long count, TimeSpan timeout)
+    public Task WaitForAsync(long count, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         lock (_lock)
         {
@@ -62,7 +63,7 @@ internal sealed class LatencySink : ICleanSampleSink
                 _reached.TrySetResult();
             }
         }
-        return _reached.Task.WaitAsync(timeout);
+        return _reached.Task.WaitAsync(timeout, cancellationToken);
     }
 
     public void Reset()
