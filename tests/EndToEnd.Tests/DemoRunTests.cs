@@ -19,16 +19,20 @@ public sealed class DemoRunTests(ITestOutputHelper log)
     private static readonly TimeSpan s_step = TimeSpan.FromMinutes(2);
 
     // The simulated wearable measures heart rate, SpO2 and respiratory rate every tick, temperature and blood pressure
-    // on ticks 1, 31, 61, ... and weight and steps on ticks 1, 61, 121, ... (SimulatedDevice). In FHIR blood pressure is
-    // one panel Observation; in InfluxDB systolic and diastolic are a point each.
+    // on ticks 1, 31, 61, ... and weight and steps on ticks 1, 61, 121, ... (SimulatedDevice). Ingest's default mapping
+    // adds the mean arterial pressure calculated from each blood pressure. In FHIR blood pressure is one panel
+    // Observation and steps are summed per hour (one summary Observation per UTC hour the run touches, so they are
+    // counted apart); in InfluxDB every sample, systolic and diastolic included, is a point.
     private static int ExpectedObservations(int batches) =>
-        Enumerable.Range(1, batches).Sum(t => 3 + (t % 30 == 1 ? 2 : 0) + (t % 60 == 1 ? 2 : 0));
+        Enumerable.Range(1, batches).Sum(t => 3 + (t % 30 == 1 ? 3 : 0) + (t % 60 == 1 ? 1 : 0));
 
     private static int ExpectedPoints(int batches) =>
-        Enumerable.Range(1, batches).Sum(t => 3 + (t % 30 == 1 ? 3 : 0) + (t % 60 == 1 ? 2 : 0));
+        Enumerable.Range(1, batches).Sum(t => 3 + (t % 30 == 1 ? 4 : 0) + (t % 60 == 1 ? 2 : 0));
+
+    private const string Steps = "http://loinc.org|55423-8";
 
     // Device Observations carry the device; the clinic's (merged from the EHR record) do not.
-    private const string DeviceData = "device:missing=false";
+    private const string DeviceData = "device:missing=false&code:not=" + Steps;
 
     private static string PatientId(int index) => $"demo-patient-{index:D4}";
 
@@ -73,6 +77,14 @@ public sealed class DemoRunTests(ITestOutputHelper log)
             Assert.Equal(ExpectedPoints(Batches), await apis.InfluxPointsAsync(DeviceId(index)));
         }
 
+        // Steps: hourly sums, one summary Observation per hour window.
+        foreach (var index in consenting)
+        {
+            var summaries = await apis.SearchAsync("Observation", $"subject=Patient/{PatientId(index)}&code={Steps}");
+            Assert.InRange(summaries.Count, 1, 2);
+            Assert.All(summaries, s => Assert.True(s.TryGetProperty("effectivePeriod", out _), "a steps Observation without its hour window"));
+        }
+
         // UCUM quantities on device Observations.
         var heartRates = await apis.SearchAsync("Observation", $"subject=Patient/{PatientId(3)}&code=http://loinc.org|8867-4&_count=5");
         Assert.NotEmpty(heartRates);
@@ -85,7 +97,7 @@ public sealed class DemoRunTests(ITestOutputHelper log)
         }
 
         // No consent: nothing leaves the edge.
-        Assert.Equal(0, await apis.CountAsync("Observation", $"subject=Patient/{PatientId(1)}&{DeviceData}"));
+        Assert.Equal(0, await apis.CountAsync("Observation", $"subject=Patient/{PatientId(1)}&device:missing=false"));
         Assert.Equal(0, await apis.InfluxPointsAsync(DeviceId(1)));
 
         // Withdrawal: data before it arrived, data after it (plus the change-feed interval) did not.
