@@ -129,7 +129,8 @@ public sealed class SimulatedDevice
             Scalar("spo2", at, Math.Round(v.Spo2), "%"),
             Scalar("respiratory-rate", at, Math.Round(v.RespiratoryRate), "/min"),
         };
-        if (_tick % 30 == 1)
+        // A wrong-units fault always carries the spot measurements, so the fault is in the batch it is reported for.
+        if (_tick % 30 == 1 || wrongUnits)
         {
             samples.Add(wrongUnits
                 ? Scalar("body-temperature", at, Math.Round((v.BodyTemperature * 9 / 5) + 32, 1), "[degF]")

@@ -1,5 +1,6 @@
 using PatientStream.Consent.Client;
 using PatientStream.EdgeAgent.Registry;
+using PatientStream.Testing;
 
 namespace PatientStream.EdgeAgent.Tests.Registry;
 
