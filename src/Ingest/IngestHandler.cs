@@ -23,20 +23,21 @@ public sealed class IngestHandler : IRecordBatchHandler
     private readonly MeasurementCalculator _calculator;
     private readonly IngestStateStore _state;
     private readonly SeriesGate _gate;
-    private readonly IInfluxWriter _influx;
+    private readonly IInfluxWriter? _influx;
     private readonly IReadOnlyList<ICleanSampleSink> _sinks;
     private readonly IDeadLetterWriter _deadLetters;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private DateTimeOffset _nextPrune;
 
-    public IngestHandler(IngestOptions options, IngestStateStore state, IInfluxWriter influx, IDeadLetterWriter deadLetters,
+    /// <param name="influx">The raw-series writer; null when raw series are off (no InfluxDB): the other sinks still run.</param>
+    public IngestHandler(IngestOptions options, IngestStateStore state, IInfluxWriter? influx, IDeadLetterWriter deadLetters,
         IReadOnlyList<ICleanSampleSink>? sinks = null, SampleCleaner? cleaner = null, ILogger<IngestHandler>? logger = null,
         TimeProvider? time = null, MeasurementCalculator? calculator = null)
     {
         _options = IngestOptionsValidator.EnsureValid(options);
         _state = state ?? throw new ArgumentNullException(nameof(state));
-        _influx = influx ?? throw new ArgumentNullException(nameof(influx));
+        _influx = influx;
         _deadLetters = deadLetters ?? throw new ArgumentNullException(nameof(deadLetters));
         _sinks = sinks ?? [];
         _cleaner = cleaner ?? new SampleCleaner(options);
@@ -167,7 +168,7 @@ public sealed class IngestHandler : IRecordBatchHandler
 
     private async Task<List<Routed>> WriteInfluxAsync(List<Routed> accepted, List<(Routed, string, string)> refused, CancellationToken cancellationToken)
     {
-        if (accepted.Count == 0)
+        if (accepted.Count == 0 || _influx is null)
         {
             return accepted;
         }
@@ -178,7 +179,8 @@ public sealed class IngestHandler : IRecordBatchHandler
         {
             SamplePoints.Append(accepted[i].Sample!, i, points, owners, tags);
         }
-        var result = await WhileUnavailableAsync(ct => _influx.WriteAsync(points, ct), cancellationToken).ConfigureAwait(false);
+        var influx = _influx;
+        var result = await WhileUnavailableAsync(ct => influx.WriteAsync(points, ct), cancellationToken).ConfigureAwait(false);
         if (result.Failed.Count == 0)
         {
             return accepted;

@@ -18,7 +18,7 @@ public sealed class IngestService : BackgroundService
 {
     private readonly KafkaOptions _kafka;
     private readonly IngestOptions _options;
-    private readonly InfluxOptions _influx;
+    private readonly InfluxOptions? _influx;
     private readonly IReadOnlyList<ICleanSampleSink> _sinks;
     private readonly ILoggerFactory _loggers;
     private readonly SampleCatalogue _catalogue;
@@ -26,12 +26,13 @@ public sealed class IngestService : BackgroundService
     private IngestHandler? _handler;
     private ConsumerLoop? _loop;
 
-    public IngestService(KafkaOptions kafka, IngestOptions options, InfluxOptions influx, IEnumerable<ICleanSampleSink>? sinks = null,
+    /// <param name="influx">InfluxDB settings; null turns raw series off (the FHIR and other sinks still run).</param>
+    public IngestService(KafkaOptions kafka, IngestOptions options, InfluxOptions? influx, IEnumerable<ICleanSampleSink>? sinks = null,
         ILoggerFactory? loggers = null)
     {
         _kafka = KafkaOptionsValidator.EnsureValid(kafka);
         _options = IngestOptionsValidator.EnsureValid(options);
-        _influx = InfluxOptionsValidator.EnsureValid(influx);
+        _influx = influx is null ? null : InfluxOptionsValidator.EnsureValid(influx);
         _sinks = sinks?.ToList() ?? [];
         _loggers = loggers ?? NullLoggerFactory.Instance;
         // Loaded here, not on the first record: a broken mapping stops start-up with its failing line.
@@ -67,8 +68,11 @@ public sealed class IngestService : BackgroundService
     {
         using var state = IngestStateStore.Open(_options.StatePath);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        var writer = new HttpInfluxWriter(http, _influx, _loggers.CreateLogger<HttpInfluxWriter>());
-        await writer.EnsureDatabaseAsync(stoppingToken).ConfigureAwait(false);
+        var writer = _influx is null ? null : new HttpInfluxWriter(http, _influx, _loggers.CreateLogger<HttpInfluxWriter>());
+        if (writer is not null)
+        {
+            await writer.EnsureDatabaseAsync(stoppingToken).ConfigureAwait(false);
+        }
         using var producer = new KafkaProducer(_kafka with { ClientId = $"{_kafka.ClientId}-ingest" }, _loggers.CreateLogger<KafkaProducer>());
         _handler = new IngestHandler(_options, state, writer, new KafkaDeadLetterWriter(producer), _sinks,
             new SampleCleaner(_options, _catalogue), _loggers.CreateLogger<IngestHandler>(), calculator: new MeasurementCalculator(_catalogue.Calculations));
@@ -92,12 +96,15 @@ public static class IngestServiceCollectionExtensions
     /// Adds one ingest instance as a hosted service. Settings are validated here, so a bad configuration stops
     /// start-up. Register <see cref="ICleanSampleSink"/>s (FHIR, analytics) before the host starts.
     /// </summary>
-    public static IServiceCollection AddIngest(this IServiceCollection services, KafkaOptions kafka, IngestOptions ingest, InfluxOptions influx)
+    public static IServiceCollection AddIngest(this IServiceCollection services, KafkaOptions kafka, IngestOptions ingest, InfluxOptions? influx)
     {
         ArgumentNullException.ThrowIfNull(services);
         KafkaOptionsValidator.EnsureValid(kafka);
         IngestOptionsValidator.EnsureValid(ingest);
-        InfluxOptionsValidator.EnsureValid(influx);
+        if (influx is not null)
+        {
+            InfluxOptionsValidator.EnsureValid(influx);
+        }
         if (!string.IsNullOrEmpty(ingest.MappingPath))
         {
             MappingLoader.Load(ingest.MappingPath);

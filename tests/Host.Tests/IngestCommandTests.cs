@@ -31,6 +31,24 @@ public sealed class IngestCommandTests(KafkaFixture kafka, InfluxFixture influx)
         await server.StopAsync();
     }
 
+    [Fact]
+    public async Task Without_influxdb_raw_series_are_off_and_fhir_still_gets_every_observation()
+    {
+        using var data = new TempFolder("ingest-cmd");
+        var settings = new IngestSettings(kafka.BootstrapServers, null, "patientstream", data.Path, "sqlite", null);
+        Assert.Empty(settings.Problems());
+
+        var observations = await IngestOneBatchAsync(kafka, settings, "Patient/p-no-influx");
+
+        Assert.Equal(2, observations.Count);
+        var output = new ReadyWriter();
+        using var stop = new CancellationTokenSource();
+        var run = IngestCommand.RunAsync(settings, output, stop.Token);
+        Assert.Contains("raw series off", await output.Ready.WaitAsync(PipelineServers.Deadline), StringComparison.Ordinal);
+        await stop.CancelAsync();
+        Assert.Equal(0, await run.WaitAsync(PipelineServers.Deadline));
+    }
+
     /// <summary>Runs the ingest host on its own topic until one batch of vitals has passed every sink; returns the patient's Observations.</summary>
     internal static async Task<IReadOnlyList<JsonObject>> IngestOneBatchAsync(KafkaFixture kafka, IngestSettings settings, string patient)
     {

@@ -16,7 +16,7 @@ internal static class IngestCommand
     public static Command Create()
     {
         var kafka = new Option<string>("--kafka") { Description = "Kafka bootstrap servers, HOST:PORT[,HOST:PORT...].", Required = true };
-        var influx = new Option<string>("--influx") { Description = "InfluxDB 1.x base URL, e.g. http://127.0.0.1:8086/.", Required = true };
+        var influx = new Option<string?>("--influx") { Description = "InfluxDB 1.x base URL, e.g. http://127.0.0.1:8086/ (without it raw series are off; FHIR still gets every Observation)." };
         var influxDb = new Option<string>("--influx-db") { Description = "InfluxDB database (created when missing).", DefaultValueFactory = _ => "patientstream" };
         var dataDir = new Option<string>("--data-dir") { Description = "Folder for ingest state and the SQLite FHIR store (the one serve --data-dir uses).", DefaultValueFactory = _ => "data" };
         var store = StoreOptions.Store();
@@ -37,7 +37,7 @@ internal static class IngestCommand
         };
         command.SetAction(async (result, cancellationToken) =>
         {
-            var settings = new IngestSettings(result.GetValue(kafka)!, result.GetValue(influx)!, result.GetValue(influxDb)!,
+            var settings = new IngestSettings(result.GetValue(kafka)!, result.GetValue(influx), result.GetValue(influxDb)!,
                 Path.GetFullPath(result.GetValue(dataDir)!), result.GetValue(store)!, result.GetValue(postgres), result.GetValue(mrnSystem)!,
                 result.GetValue(createPatients));
             return StoreOptions.Refuse([.. settings.Problems()]) ? 2 : await RunAsync(settings, Console.Out, cancellationToken).ConfigureAwait(false);
@@ -67,7 +67,7 @@ internal static class IngestCommand
             {
                 await host.StartAsync(cancellationToken).ConfigureAwait(false);
                 await Task.WhenAll(service.Started, clinical.Started).WaitAsync(cancellationToken).ConfigureAwait(false);
-                await output.WriteLineAsync($"READY ingest (kafka {settings.Kafka}, influx {settings.Influx} db {settings.InfluxDatabase}, store {settings.Store}, "
+                await output.WriteLineAsync($"READY ingest (kafka {settings.Kafka}, {(settings.Influx is null ? "raw series off (no InfluxDB)" : $"influx {settings.Influx} db {settings.InfluxDatabase}")}, store {settings.Store}, "
                     + $"clinical {clinical.Options.Topic} mrn {settings.MrnSystem}{(settings.CreatePatients ? " create-patients" : "")})").ConfigureAwait(false);
                 // Returns on Ctrl-C, or once the ingest service fails and stops the host; either way the host is stopped.
                 await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);

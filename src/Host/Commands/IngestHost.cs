@@ -13,7 +13,7 @@ namespace PatientStream.Host.Commands;
 /// <summary>Settings of <c>patientstream ingest</c>.</summary>
 /// <param name="MrnSystem">Identifier system of the MRN clinical records are merged by.</param>
 /// <param name="CreatePatients">Create a Patient for an MRN nobody enrolled instead of dead-lettering the record.</param>
-internal sealed record IngestSettings(string Kafka, string Influx, string InfluxDatabase, string DataDirectory, string Store, string? PostgresConnectionString,
+internal sealed record IngestSettings(string Kafka, string? Influx, string InfluxDatabase, string DataDirectory, string Store, string? PostgresConnectionString,
     string MrnSystem = ClinicalOptions.DefaultMrnSystem, bool CreatePatients = false)
 {
     public IEnumerable<string> Problems()
@@ -22,7 +22,7 @@ internal sealed record IngestSettings(string Kafka, string Influx, string Influx
         {
             yield return $"--kafka must be HOST:PORT (or a comma-separated list of them), not '{Kafka}'.";
         }
-        if (Endpoints.HttpBase(Influx) is null)
+        if (Influx is not null && Endpoints.HttpBase(Influx) is null)
         {
             yield return $"--influx must be an http(s) URL such as http://127.0.0.1:8086/, not '{Influx}'.";
         }
@@ -65,7 +65,7 @@ internal static class IngestHost
         builder.Services.AddIngest(
             kafka,
             tune is null ? ingest : tune(ingest),
-            new InfluxOptions { Url = Endpoints.HttpBase(settings.Influx)!, Database = settings.InfluxDatabase });
+            settings.Influx is null ? null : new InfluxOptions { Url = Endpoints.HttpBase(settings.Influx)!, Database = settings.InfluxDatabase });
         var clinical = new ClinicalOptions { MrnSystem = settings.MrnSystem, CreateMissingPatients = settings.CreatePatients };
         builder.Services.AddClinicalRecords(kafka, tuneClinical is null ? clinical : tuneClinical(clinical));
         return builder.Build();

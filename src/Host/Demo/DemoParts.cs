@@ -3,7 +3,8 @@ using System.Globalization;
 namespace PatientStream.Host.Demo;
 
 /// <summary>Addresses the demo's parts find each other by.</summary>
-internal sealed record DemoEndpoints(string Kafka, int ServerPort, Uri Influx, BrokerFiles Broker)
+/// <param name="Influx">InfluxDB base URL; null when raw series are off.</param>
+internal sealed record DemoEndpoints(string Kafka, int ServerPort, Uri? Influx, BrokerFiles Broker)
 {
     public Uri Server => new($"http://127.0.0.1:{ServerPort}/");
 
@@ -33,7 +34,8 @@ internal static class DemoParts
     public static ChildSpec Ingest(DemoSettings settings, DemoLayout layout, DemoEndpoints endpoints)
     {
         return new("ingest", settings.Launcher.FileName,
-            settings.Launcher.Arguments(["ingest", "--kafka", endpoints.Kafka, "--influx", endpoints.Influx.AbsoluteUri, "--data-dir", layout.Server, .. Store(settings)]),
+            settings.Launcher.Arguments(["ingest", "--kafka", endpoints.Kafka, .. (endpoints.Influx is null ? Array.Empty<string>() : ["--influx", endpoints.Influx.AbsoluteUri]),
+                "--data-dir", layout.Server, .. Store(settings)]),
             ReadyPrefix: "READY ingest");
     }
 

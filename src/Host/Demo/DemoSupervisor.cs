@@ -99,19 +99,15 @@ internal sealed class DemoSupervisor : IAsyncDisposable
 
         var broker = DemoBroker.Prepare(_layout);
         DemoManufacturer.Prepare(_layout);
-        // Ingest writes InfluxDB and FHIR together and commits offsets only after both, so it needs an InfluxDB.
-        var influxd = _settings.Influx is null
-            ? DemoParts.FindBinary("influxd") ?? throw new DemoStartupException(
-                "InfluxDB (influxd) is not installed: raw series are off, and ingest cannot run without InfluxDB yet. "
-                + "Install it (apt-get install -y influxdb) or give --influx URL.")
-            : null;
+        // Without influxd and --influx, ingest runs with raw series off: FHIR still gets every Observation.
+        var influxd = _settings.Influx is null ? DemoParts.FindBinary("influxd") : null;
         var parts = new List<Task> { StartChildAsync(DemoParts.Mosquitto(mosquitto, broker), cancellationToken) };
-        Uri influx;
-        if (influxd is null)
+        Uri? influx = null;
+        if (_settings.Influx is not null)
         {
             influx = Commands.Endpoints.HttpBase(_settings.Influx)!;
         }
-        else
+        else if (influxd is not null)
         {
             var (config, port) = DemoInflux.Prepare(_layout);
             influx = new Uri($"http://127.0.0.1:{port}/");
@@ -121,7 +117,9 @@ internal sealed class DemoSupervisor : IAsyncDisposable
         parts.Add(StartChildAsync(DemoParts.Serve(_settings, _layout, endpoints), cancellationToken));
         await Task.WhenAll(parts).ConfigureAwait(false);
         Say($"mosquitto: mqtts://{endpoints.BrokerAddress} (client certificates from the device CA, per-device ACL)");
-        Say($"influxdb: {influx}");
+        Say(influx is null
+            ? "influxdb: not installed, so raw series are OFF (apt-get install -y influxdb, or --influx URL, turns them on)"
+            : $"influxdb: {influx}");
         Say($"server: {endpoints.Server} (FHIR at /fhir, consent at /consent/v1, attestation at /attestation/v1)");
 
         var server = new HttpClient { BaseAddress = endpoints.Server, Timeout = TimeSpan.FromSeconds(30) };
